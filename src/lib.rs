@@ -1,0 +1,17 @@
+//! btvm: a full-system x86 PC emulator.
+//!
+//! Layers (arrows point down): this crate owns CPU semantics, the MMU,
+//! machine wiring, firmware, loaders and engines; `btvm-devices` holds the
+//! PC's device models as pure state machines; `btvm-jit` holds host code
+//! generation and the register-file/TLB ABI both engines share.
+//!
+//! Code map: see ARCHITECTURE.md at the repository root.
+#![deny(unsafe_code)]
+
+pub mod cpu;
+pub mod error;
+pub mod interp;
+pub mod memory;
+pub mod platform;
+
+pub use error::Error;

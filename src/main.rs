@@ -1,0 +1,2 @@
+//! The btvm command line.
+fn main() {}
