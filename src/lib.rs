@@ -8,10 +8,13 @@
 //! Code map: see ARCHITECTURE.md at the repository root.
 #![deny(unsafe_code)]
 
+pub mod bios;
 pub mod cpu;
 pub mod error;
 pub mod interp;
+pub mod machine;
 pub mod memory;
 pub mod platform;
+pub mod sst;
 
 pub use error::Error;

@@ -194,7 +194,8 @@ impl Ctx<'_> {
         } else {
             s.attr & (SegCache::ATTR_CODE | SegCache::ATTR_RW) != SegCache::ATTR_CODE
         };
-        if ok && rights && s.attr & SegCache::ATTR_PRESENT != 0 {
+        // Real and v86 mode check limits only, never rights.
+        if ok && (rights && s.attr & SegCache::ATTR_PRESENT != 0 || self.cpu.real_addressing()) {
             Ok(s.base.wrapping_add(offset))
         } else {
             fault_code(if seg == sreg::SS { SS } else { GP }, 0)
@@ -279,5 +280,34 @@ impl Ctx<'_> {
         if self.io.io_write(port, access_size(n), v) {
             self.cpu.regs.attention = 1;
         }
+    }
+}
+
+impl Ctx<'_> {
+    /// Read at a linear address with supervisor privilege, bypassing the
+    /// TLB (descriptor tables, the TSS, the IDT: implicit system accesses).
+    pub fn read_lin_supervisor(&mut self, lin: u32, n: usize) -> Step<u32> {
+        let mut v = 0;
+        for k in 0..n {
+            let a = lin.wrapping_add(k as u32);
+            let kind = super::mmu::AccessKind { write: false, user: false, fetch: false };
+            let p = self.cpu.translate(self.mem, a, kind)?;
+            v |= self.read_phys(p, 1) << (8 * k);
+        }
+        Ok(v)
+    }
+
+    /// Write at a linear address with supervisor privilege (descriptor
+    /// accessed/busy bits, TSS state, inner-ring stacks).
+    pub fn write_lin_supervisor(&mut self, lin: u32, n: usize, v: u32) -> Step {
+        let mut phys = [0u32; 4];
+        for (k, p) in phys.iter_mut().enumerate().take(n) {
+            let kind = super::mmu::AccessKind { write: true, user: false, fetch: false };
+            *p = self.cpu.translate(self.mem, lin.wrapping_add(k as u32), kind)?;
+        }
+        for (k, &p) in phys.iter().enumerate().take(n) {
+            self.write_phys(p, 1, v >> (8 * k));
+        }
+        Ok(())
     }
 }

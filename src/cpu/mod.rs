@@ -9,6 +9,7 @@
 pub mod access;
 pub mod interrupt;
 pub mod exception;
+pub mod far;
 pub mod mmu;
 pub mod segment;
 

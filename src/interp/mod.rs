@@ -33,6 +33,7 @@ pub mod shift;
 pub mod stack;
 pub mod string;
 pub mod system;
+pub mod system_regs;
 
 use btvm_jit::abi::{gpr, sreg, Tlb};
 use iced_x86::{Instruction, Mnemonic};

@@ -45,6 +45,7 @@ pub struct GuestMemory {
     ram_size: u32,
     rom_size: u32,
     a20: bool,
+    flat: bool,
 }
 
 impl GuestMemory {
@@ -57,7 +58,15 @@ impl GuestMemory {
         let rom_area = 128 << 10;
         let map = MmapMut::map_anon(ram_size as usize + rom_area)
             .map_err(|e| Error::Host(format!("cannot map {ram_mib} MiB of guest memory: {e}")))?;
-        Ok(GuestMemory { map, ram_size, rom_size: 64 << 10, a20: true })
+        Ok(GuestMemory { map, ram_size, rom_size: 64 << 10, a20: true, flat: false })
+    }
+
+    /// Allocate `ram_mib` MiB of RAM with no holes, ROM or MMIO at all: every
+    /// address below the RAM size is RAM (conformance vectors expect this).
+    pub fn new_flat(ram_mib: u32) -> Result<Self, Error> {
+        let mut m = Self::new(ram_mib)?;
+        m.flat = true;
+        Ok(m)
     }
 
     /// Install a BIOS ROM image (64 or 128 KiB) at the top of the first MiB
@@ -121,6 +130,9 @@ impl GuestMemory {
     #[inline]
     pub fn region(&self, phys: u32) -> Region {
         let rom_start = ONE_MIB - self.rom_size;
+        if self.flat {
+            return if phys < self.ram_size { Region::Ram(phys as usize) } else { Region::Unmapped };
+        }
         if phys < VGA_WINDOW_START {
             if phys < self.ram_size {
                 return Region::Ram(phys as usize);
@@ -181,7 +193,7 @@ impl GuestMemory {
     /// are dropped). Loaders and DMA use this.
     pub fn write_phys(&mut self, phys: u32, data: &[u8]) {
         let end = phys as u64 + data.len() as u64;
-        if end <= VGA_WINDOW_START as u64 && end <= self.ram_size as u64 {
+        if (end <= VGA_WINDOW_START as u64 || self.flat) && end <= self.ram_size as u64 {
             self.map[phys as usize..end as usize].copy_from_slice(data);
             return;
         }
