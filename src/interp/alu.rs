@@ -116,118 +116,90 @@ pub fn condition(ctx: &Ctx, cc: ConditionCode) -> bool {
 }
 
 // ---- two-operand ALU ---------------------------------------------------
+//
+// Each handler computes, writes the destination, and only then records the
+// flags, so a faulting write leaves EFLAGS untouched (faults are precise).
 
 #[inline]
-fn binop(ctx: &mut Ctx, i: &Instruction, f: impl Fn(&mut Ctx, usize, u32, u32) -> u32, store: bool) -> Step {
+fn binop(ctx: &mut Ctx, i: &Instruction, kind: u32, carry_in: bool, store: bool, f: fn(u32, u32, u32) -> u32) -> Step {
     let n = op_size(i, 0);
     let dst = loc(ctx, i, 0);
     let a = read_loc(ctx, dst, n)?;
     let b = read_op(ctx, i, 1, n)?;
-    let r = f(ctx, n, a, b) & mask(n);
+    let c = if carry_in { cf(ctx) } else { 0 };
+    let r = f(a, b, c) & mask(n);
     if store {
         write_loc(ctx, dst, n, r)?;
     }
+    // The lazy record keeps the unmasked result so ADC/SBB carries are right.
+    set_lazy(ctx, kind, n, a, b, f(a, b, c), FLAGS_ARITH);
     Ok(())
 }
 
 fn add(ctx: &mut Ctx, i: &Instruction) -> Step {
-    binop(ctx, i, |c, n, a, b| {
-        let r = a.wrapping_add(b);
-        set_lazy(c, OP_ADD, n, a, b, r, FLAGS_ARITH);
-        r
-    }, true)
+    binop(ctx, i, OP_ADD, false, true, |a, b, _| a.wrapping_add(b))
 }
 
 fn adc(ctx: &mut Ctx, i: &Instruction) -> Step {
-    binop(ctx, i, |c, n, a, b| {
-        let r = a.wrapping_add(b).wrapping_add(cf(c));
-        set_lazy(c, OP_ADD, n, a, b, r, FLAGS_ARITH);
-        r
-    }, true)
+    binop(ctx, i, OP_ADD, true, true, |a, b, c| a.wrapping_add(b).wrapping_add(c))
 }
 
 fn sub(ctx: &mut Ctx, i: &Instruction) -> Step {
-    binop(ctx, i, |c, n, a, b| {
-        let r = a.wrapping_sub(b);
-        set_lazy(c, OP_SUB, n, a, b, r, FLAGS_ARITH);
-        r
-    }, true)
+    binop(ctx, i, OP_SUB, false, true, |a, b, _| a.wrapping_sub(b))
 }
 
 fn sbb(ctx: &mut Ctx, i: &Instruction) -> Step {
-    binop(ctx, i, |c, n, a, b| {
-        let r = a.wrapping_sub(b).wrapping_sub(cf(c));
-        set_lazy(c, OP_SUB, n, a, b, r, FLAGS_ARITH);
-        r
-    }, true)
+    binop(ctx, i, OP_SUB, true, true, |a, b, c| a.wrapping_sub(b).wrapping_sub(c))
 }
 
 fn cmp(ctx: &mut Ctx, i: &Instruction) -> Step {
-    binop(ctx, i, |c, n, a, b| {
-        let r = a.wrapping_sub(b);
-        set_lazy(c, OP_SUB, n, a, b, r, FLAGS_ARITH);
-        r
-    }, false)
-}
-
-fn logic(ctx: &mut Ctx, i: &Instruction, op: fn(u32, u32) -> u32, store: bool) -> Step {
-    binop(ctx, i, |c, n, a, b| {
-        let r = op(a, b);
-        set_lazy(c, OP_LOGIC, n, a, b, r, FLAGS_ARITH);
-        r
-    }, store)
+    binop(ctx, i, OP_SUB, false, false, |a, b, _| a.wrapping_sub(b))
 }
 
 fn and(ctx: &mut Ctx, i: &Instruction) -> Step {
-    logic(ctx, i, |a, b| a & b, true)
+    binop(ctx, i, OP_LOGIC, false, true, |a, b, _| a & b)
 }
 
 fn or(ctx: &mut Ctx, i: &Instruction) -> Step {
-    logic(ctx, i, |a, b| a | b, true)
+    binop(ctx, i, OP_LOGIC, false, true, |a, b, _| a | b)
 }
 
 fn xor(ctx: &mut Ctx, i: &Instruction) -> Step {
-    logic(ctx, i, |a, b| a ^ b, true)
+    binop(ctx, i, OP_LOGIC, false, true, |a, b, _| a ^ b)
 }
 
 fn test(ctx: &mut Ctx, i: &Instruction) -> Step {
-    logic(ctx, i, |a, b| a & b, false)
+    binop(ctx, i, OP_LOGIC, false, false, |a, b, _| a & b)
 }
 
 // ---- one-operand -------------------------------------------------------
 
-fn unop(ctx: &mut Ctx, i: &Instruction, f: impl Fn(&mut Ctx, usize, u32) -> u32) -> Step {
+/// Read-modify-write of operand 0; `flags` gets (n, old, new) after the write.
+#[inline]
+fn unop(ctx: &mut Ctx, i: &Instruction, f: fn(u32) -> u32, flags: Option<fn(&mut Ctx, usize, u32, u32)>) -> Step {
     let n = op_size(i, 0);
     let dst = loc(ctx, i, 0);
     let a = read_loc(ctx, dst, n)?;
-    let r = f(ctx, n, a) & mask(n);
-    write_loc(ctx, dst, n, r)
+    let r = f(a) & mask(n);
+    write_loc(ctx, dst, n, r)?;
+    if let Some(set) = flags {
+        set(ctx, n, a, r);
+    }
+    Ok(())
 }
 
 fn inc(ctx: &mut Ctx, i: &Instruction) -> Step {
-    unop(ctx, i, |c, n, a| {
-        let r = a.wrapping_add(1);
-        set_lazy(c, OP_ADD, n, a, 1, r, FLAGS_ARITH & !FLAG_CF);
-        r
-    })
+    unop(ctx, i, |a| a.wrapping_add(1), Some(|c, n, a, r| set_lazy(c, OP_ADD, n, a, 1, r, FLAGS_ARITH & !FLAG_CF)))
 }
 
 fn dec(ctx: &mut Ctx, i: &Instruction) -> Step {
-    unop(ctx, i, |c, n, a| {
-        let r = a.wrapping_sub(1);
-        set_lazy(c, OP_SUB, n, a, 1, r, FLAGS_ARITH & !FLAG_CF);
-        r
-    })
+    unop(ctx, i, |a| a.wrapping_sub(1), Some(|c, n, a, r| set_lazy(c, OP_SUB, n, a, 1, r, FLAGS_ARITH & !FLAG_CF)))
 }
 
 fn neg(ctx: &mut Ctx, i: &Instruction) -> Step {
-    unop(ctx, i, |c, n, a| {
-        let r = 0u32.wrapping_sub(a);
-        set_lazy(c, OP_SUB, n, 0, a, r, FLAGS_ARITH);
-        r
-    })
+    unop(ctx, i, |a| 0u32.wrapping_sub(a), Some(|c, n, a, r| set_lazy(c, OP_SUB, n, 0, a, r, FLAGS_ARITH)))
 }
 
 fn not(ctx: &mut Ctx, i: &Instruction) -> Step {
-    unop(ctx, i, |_, _, a| !a)
+    unop(ctx, i, |a| !a, None)
 }

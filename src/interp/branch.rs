@@ -432,6 +432,17 @@ mod tests {
     }
 
     #[test]
+    fn int3_and_icebp_use_vectors_3_and_1() {
+        let (mut cpu, mut mem) = setup();
+        mem.write_phys(4, &[0x11, 0x00, 0x00, 0x00]); // vector 1 -> 0000:0011
+        mem.write_phys(12, &[0x33, 0x00, 0x00, 0x00]); // vector 3 -> 0000:0033
+        run(&mut cpu, &mut mem, &[0xCC]).unwrap(); // int3
+        assert_eq!((cpu.regs.eip, word(&mem, 0x0FFA)), (0x33, 0x101));
+        run(&mut cpu, &mut mem, &[0xF1]).unwrap(); // int1 (icebp)
+        assert_eq!((cpu.regs.eip, word(&mem, 0x0FF4)), (0x11, 0x34));
+    }
+
+    #[test]
     fn bound_faults_with_br_when_out_of_range() {
         let (mut cpu, mut mem) = setup();
         mem.write_phys(0x700, &[0xFE, 0xFF, 0x05, 0x00]); // [-2, 5]

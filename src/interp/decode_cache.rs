@@ -12,23 +12,24 @@ use super::Handler;
 
 const ENTRIES: usize = 1 << 15;
 
+/// One cached decode.
 #[derive(Clone)]
-struct Entry {
+pub struct Entry {
     phys: u32,
     bitness: u32,
     bytes: u128,
     mask: u128,
-    handler: Handler,
-    instr: Instruction,
+    /// Length of the instruction in bytes.
+    pub len: u32,
+    /// The handler chosen at decode time.
+    pub handler: Handler,
+    /// The decoded instruction.
+    pub instr: Instruction,
 }
 
 /// The decoded-instruction cache.
 pub struct DecodeCache {
-    entries: Vec<Option<Entry>>,
-    /// Lookups that found a valid entry.
-    pub hits: u64,
-    /// Lookups that had to decode.
-    pub misses: u64,
+    entries: Vec<Entry>,
 }
 
 impl Default for DecodeCache {
@@ -40,7 +41,16 @@ impl Default for DecodeCache {
 impl DecodeCache {
     /// An empty cache.
     pub fn new() -> Self {
-        DecodeCache { entries: vec![None; ENTRIES], hits: 0, misses: 0 }
+        let empty = Entry {
+            phys: u32::MAX,
+            bitness: 0,
+            bytes: 0,
+            mask: 0,
+            len: 1,
+            handler: super::invalid_opcode,
+            instr: Instruction::default(),
+        };
+        DecodeCache { entries: vec![empty; ENTRIES] }
     }
 
     #[inline]
@@ -48,31 +58,30 @@ impl DecodeCache {
         (phys ^ (phys >> 15)) as usize & (ENTRIES - 1)
     }
 
-    /// The cached handler and instruction at `phys`, if the bytes match.
+    /// The cached decode at `phys`, if the bytes there still match.
     #[inline]
-    pub fn lookup(&mut self, phys: u32, bitness: u32, window: &[u8; 16]) -> Option<(Handler, Instruction)> {
-        let w = u128::from_le_bytes(*window);
-        match &self.entries[Self::slot(phys)] {
-            Some(e) if e.phys == phys && e.bitness == bitness && (w ^ e.bytes) & e.mask == 0 => {
-                self.hits += 1;
-                Some((e.handler, e.instr))
-            }
-            _ => {
-                self.misses += 1;
-                None
-            }
+    pub fn lookup(&self, phys: u32, bitness: u32, window: u128) -> Option<&Entry> {
+        let e = &self.entries[Self::slot(phys)];
+        if e.phys == phys && e.bitness == bitness && (window ^ e.bytes) & e.mask == 0 {
+            Some(e)
+        } else {
+            None
         }
     }
 
-    /// Remember a decoded instruction of `len` bytes.
-    pub fn insert(&mut self, phys: u32, bitness: u32, window: &[u8; 16], len: usize, handler: Handler, instr: &Instruction) {
+    /// Remember a decoded instruction and return the cached copy.
+    pub fn insert(&mut self, phys: u32, bitness: u32, window: u128, handler: Handler, instr: &Instruction) -> &Entry {
+        let len = instr.len();
         let mask = if len >= 16 { u128::MAX } else { (1u128 << (len * 8)) - 1 };
-        self.entries[Self::slot(phys)] =
-            Some(Entry { phys, bitness, bytes: u128::from_le_bytes(*window), mask, handler, instr: *instr });
+        let slot = Self::slot(phys);
+        self.entries[slot] = Entry { phys, bitness, bytes: window, mask, len: len as u32, handler, instr: *instr };
+        &self.entries[slot]
     }
 
     /// Drop everything (e.g. when switching engines).
     pub fn clear(&mut self) {
-        self.entries.iter_mut().for_each(|e| *e = None);
+        for e in self.entries.iter_mut() {
+            e.phys = u32::MAX;
+        }
     }
 }

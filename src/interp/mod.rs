@@ -68,113 +68,109 @@ pub fn invalid_opcode(_ctx: &mut Ctx, _i: &Instruction) -> Step {
 /// Execute one instruction (or deliver the fault it raised). Returns the
 /// stops the caller must act on: `Halt` and `TripleFault`; an exception
 /// that was delivered successfully is `Ok`.
+#[inline]
 pub fn step(ctx: &mut Ctx, cache: &mut DecodeCache) -> Step {
     let eip = ctx.cpu.regs.eip;
     let esp = ctx.cpu.regs.gpr[gpr::ESP];
     ctx.cpu.irq_shadow = false;
-    let r = match fetch_decode(ctx, cache, eip) {
-        Ok((handler, instr)) => {
-            let len = instr.len() as u32;
-            let next = eip.wrapping_add(len);
-            ctx.cpu.regs.eip = if ctx.cpu.code32() { next } else { next & 0xFFFF };
-            handler(ctx, &instr)
-        }
-        Err(e) => Err(e),
-    };
+    let r = exec_one(ctx, cache, eip);
+    ctx.cpu.regs.icount += 1;
     match r {
-        Ok(()) => {
-            ctx.cpu.regs.icount += 1;
-            Ok(())
-        }
+        Ok(()) => Ok(()),
         Err(Stop::Exception(e)) => {
             ctx.cpu.regs.eip = eip;
             ctx.cpu.regs.gpr[gpr::ESP] = esp;
-            ctx.cpu.regs.icount += 1;
             ctx.raise(e, eip)
-        }
-        Err(Stop::Halt) => {
-            ctx.cpu.regs.icount += 1;
-            Err(Stop::Halt)
         }
         Err(s) => Err(s),
     }
 }
 
-/// Fetch and decode the instruction at CS:EIP, from the cache when the
-/// bytes there are unchanged.
-#[inline]
-fn fetch_decode(ctx: &mut Ctx, cache: &mut DecodeCache, eip: u32) -> Step<(Handler, Instruction)> {
+/// Set EIP past an instruction of `len` bytes and run its handler.
+#[inline(always)]
+fn run(ctx: &mut Ctx, eip: u32, len: u32, handler: Handler, instr: &Instruction) -> Step {
+    let next = eip.wrapping_add(len);
+    ctx.cpu.regs.eip = if ctx.cpu.code32() { next } else { next & 0xFFFF };
+    handler(ctx, instr)
+}
+
+/// Fetch, decode (or find in the cache) and execute the instruction at
+/// CS:EIP.
+#[inline(always)]
+fn exec_one(ctx: &mut Ctx, cache: &mut DecodeCache, eip: u32) -> Step {
+    let cs = &ctx.cpu.regs.seg[sreg::CS];
+    let lin = cs.base.wrapping_add(eip);
+    let e = &ctx.cpu.tlb.exec[Tlb::index(lin)];
+    let page_off = lin & 0xFFF;
+    if e.tag == lin & !0xFFF && page_off <= 0x1000 - 16 {
+        let off = (lin as usize).wrapping_add(e.addend).wrapping_sub(ctx.mem.host_base());
+        let bytes: [u8; 16] = ctx.mem.bytes()[off..off + 16].try_into().unwrap_or([0; 16]);
+        let window = u128::from_le_bytes(bytes);
+        let bitness = if cs.is_32bit() { 32 } else { 16 };
+        let phys = e.phys | page_off;
+        let limit = cs.limit as u64;
+        if let Some(hit) = cache.lookup(phys, bitness, window) {
+            if eip as u64 + hit.len as u64 - 1 <= limit {
+                return run(ctx, eip, hit.len, hit.handler, &hit.instr);
+            }
+            return crate::cpu::exception::fault_code(crate::cpu::exception::GP, 0);
+        }
+        let (h, instr) = decode(&bytes, bitness);
+        let hit = cache.insert(phys, bitness, window, h, &instr);
+        if eip as u64 + hit.len as u64 - 1 > limit {
+            return crate::cpu::exception::fault_code(crate::cpu::exception::GP, 0);
+        }
+        return run(ctx, eip, hit.len, hit.handler, &hit.instr);
+    }
+    exec_slow(ctx, eip)
+}
+
+/// Decode one instruction from a 16-byte window.
+fn decode(bytes: &[u8], bitness: u32) -> (Handler, Instruction) {
+    let mut instr = Instruction::default();
+    let mut dec = iced_x86::Decoder::with_ip(bitness, bytes, 0, iced_x86::DecoderOptions::NONE);
+    dec.decode_out(&mut instr);
+    let h = if instr.is_invalid() { invalid_opcode as Handler } else { handler_for(instr.mnemonic()).unwrap_or(invalid_opcode) };
+    (h, instr)
+}
+
+/// The uncached path: TLB miss, an instruction near or across a page end,
+/// or code outside RAM/ROM. Fetches byte by byte through the MMU (so a
+/// fetch from a missing page faults as the CPU would).
+#[cold]
+fn exec_slow(ctx: &mut Ctx, eip: u32) -> Step {
     let cs = ctx.cpu.regs.seg[sreg::CS];
     if eip > cs.limit {
         return crate::cpu::exception::fault_code(crate::cpu::exception::GP, 0);
     }
     let lin = cs.base.wrapping_add(eip);
     let bitness = if cs.is_32bit() { 32 } else { 16 };
-    let e = &ctx.cpu.tlb.exec[Tlb::index(lin)];
-    let page_off = (lin & 0xFFF) as usize;
-    let (bytes, avail, phys) = if e.tag == lin & !0xFFF && page_off <= 0x1000 - 16 {
-        let off = (lin as usize).wrapping_add(e.addend).wrapping_sub(ctx.mem.host_base());
-        let mut w = [0u8; 16];
-        w.copy_from_slice(&ctx.mem.bytes()[off..off + 16]);
-        (w, 16, Some(e.phys | page_off as u32))
-    } else {
-        slow_fetch(ctx, lin)?
-    };
-    if let Some(phys) = phys {
-        if let Some(hit) = cache.lookup(phys, bitness, &bytes) {
-            return check_cs_limit(ctx, eip, hit);
-        }
+    let mut buf = [0u8; 16];
+    // Fetch up to the end of the page first; only touch the next page if
+    // the instruction really extends into it.
+    let in_page = (0x1000 - (lin & 0xFFF) as usize).min(15);
+    for k in 0..in_page {
+        buf[k] = ctx.fetch_lin_u8(lin.wrapping_add(k as u32))?;
     }
-    let mut instr = Instruction::default();
-    let mut dec = iced_x86::Decoder::with_ip(bitness, &bytes[..avail], 0, iced_x86::DecoderOptions::NONE);
-    dec.decode_out(&mut instr);
-    if dec.last_error() == iced_x86::DecoderError::NoMoreBytes {
-        // The instruction runs into the next page: fetch it for real (this
-        // may #PF, as the CPU would) and decode again.
-        let full = fetch_bytes(ctx, lin, 15)?;
-        let mut dec = iced_x86::Decoder::with_ip(bitness, &full, 0, iced_x86::DecoderOptions::NONE);
+    let mut avail = in_page;
+    loop {
+        let mut instr = Instruction::default();
+        let mut dec = iced_x86::Decoder::with_ip(bitness, &buf[..avail], 0, iced_x86::DecoderOptions::NONE);
         dec.decode_out(&mut instr);
-        if dec.last_error() == iced_x86::DecoderError::NoMoreBytes {
+        if dec.last_error() == iced_x86::DecoderError::NoMoreBytes && avail < 15 {
+            buf[avail] = ctx.fetch_lin_u8(lin.wrapping_add(avail as u32))?;
+            avail += 1;
+            continue;
+        }
+        let (h, instr) = if dec.last_error() == iced_x86::DecoderError::NoMoreBytes {
+            // Longer than 15 bytes: #GP on a P6 (instruction too long).
+            return crate::cpu::exception::fault_code(crate::cpu::exception::GP, 0);
+        } else {
+            decode(&buf[..avail], bitness)
+        };
+        if eip as u64 + instr.len() as u64 - 1 > cs.limit as u64 {
             return crate::cpu::exception::fault_code(crate::cpu::exception::GP, 0);
         }
-        let h = if instr.is_invalid() { invalid_opcode as Handler } else { handler_for(instr.mnemonic()).unwrap_or(invalid_opcode) };
-        return check_cs_limit(ctx, eip, (h, instr));
+        return run(ctx, eip, instr.len() as u32, h, &instr);
     }
-    let h = if instr.is_invalid() { invalid_opcode as Handler } else { handler_for(instr.mnemonic()).unwrap_or(invalid_opcode) };
-    if let Some(phys) = phys {
-        cache.insert(phys, bitness, &bytes, instr.len(), h, &instr);
-    }
-    check_cs_limit(ctx, eip, (h, instr))
-}
-
-#[inline]
-fn check_cs_limit(ctx: &Ctx, eip: u32, hit: (Handler, Instruction)) -> Step<(Handler, Instruction)> {
-    let last = eip as u64 + hit.1.len() as u64 - 1;
-    if last > ctx.cpu.regs.seg[sreg::CS].limit as u64 {
-        return crate::cpu::exception::fault_code(crate::cpu::exception::GP, 0);
-    }
-    Ok(hit)
-}
-
-/// Fetch what is left of the current page (at most 16 bytes), through the
-/// MMU. Returns the bytes, how many are valid, and the physical address.
-#[cold]
-fn slow_fetch(ctx: &mut Ctx, lin: u32) -> Step<([u8; 16], usize, Option<u32>)> {
-    let phys = ctx.cpu.translate_fill(ctx.mem, lin, btvm_jit::abi::TlbView::Exec)?;
-    let avail = (0x1000 - (lin & 0xFFF) as usize).min(16);
-    let mut w = [0u8; 16];
-    for (k, b) in w.iter_mut().enumerate().take(avail) {
-        *b = ctx.fetch_lin_u8(lin.wrapping_add(k as u32))?;
-    }
-    // Only RAM/ROM code is cacheable (device memory can change under us).
-    let cacheable = !matches!(ctx.mem.region(phys), crate::memory::Region::Mmio);
-    Ok((w, avail, if avail == 16 && cacheable { Some(phys) } else { None }))
-}
-
-fn fetch_bytes(ctx: &mut Ctx, lin: u32, n: usize) -> Step<Vec<u8>> {
-    let mut v = Vec::with_capacity(n);
-    for k in 0..n {
-        v.push(ctx.fetch_lin_u8(lin.wrapping_add(k as u32))?);
-    }
-    Ok(v)
 }

@@ -54,7 +54,7 @@ pub fn handler(m: Mnemonic) -> Option<Handler> {
 }
 
 /// What one shift computes: the new value, which flags it defines and
-/// their values. `which == 0` and `write == false` mean "no change".
+/// their values. (A shift that changes nothing returns `None` instead.)
 struct Out {
     r: u32,
     which: u32,

@@ -375,12 +375,8 @@ mod tests {
         cpu.regs.gpr = [0; 8];
         cpu.regs.gpr[gpr::ESP] = 0xFF0;
         run(&mut cpu, &mut mem, &[0x61]).unwrap(); // popa
-        for k in 0..8 {
-            let want = if k == gpr::ESP {
-                0x1000
-            } else {
-                before[k] & 0xFFFF
-            };
+        for (k, &b) in before.iter().enumerate() {
+            let want = if k == gpr::ESP { 0x1000 } else { b & 0xFFFF };
             assert_eq!(cpu.regs.gpr[k], want, "gpr {k}");
         }
     }

@@ -205,7 +205,13 @@ impl Runner {
                 diffs.push(format!("{}: want {w:04x} got {g:04x}", moo::REG_NAMES[k]));
             }
         }
-        let flags_at = t.exception.map(|(_, a)| a);
+        // The pushed FLAGS word sits at SS:SP+4 of the final state (the EXCP
+        // record gives the word-aligned bus address, one low when SP is odd).
+        let flags_at = t.exception.map(|_| {
+            let ss = u32::from(t.fina.regs[5].or(t.init.regs[5]).unwrap_or(0));
+            let sp = u32::from(t.fina.regs[8].or(t.init.regs[8]).unwrap_or(0));
+            (ss << 4).wrapping_add((sp + 4) & 0xFFFF)
+        });
         for &(a, want) in &t.fina.ram {
             let mut got = [0u8];
             self.mem.read_phys(a, &mut got);
