@@ -11,6 +11,7 @@
 pub mod bios;
 pub mod cpu;
 pub mod error;
+pub mod fpu;
 pub mod interp;
 pub mod machine;
 pub mod memory;

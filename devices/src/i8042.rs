@@ -11,7 +11,7 @@
 //! interface enable/disable and tests, self-test, input port, output port
 //! (bit 0 CPU reset, bit 1 A20 gate), write-to-output-buffer commands, the
 //! 0xDD/0xDF A20 shortcuts, pulse commands 0xF0-0xFF, IRQ 1 and IRQ 12 per the
-//! command byte. The keyboard is [`crate::ps2_keyboard`]. The aux port exists
+//! command byte. The keyboard is `ps2_keyboard.rs`. The aux port exists
 //! (Linux's loopback and IRQ 12 probe succeed) but no mouse answers: a byte
 //! sent with 0xD4 comes back as 0xFE with the timeout bit, which a PS/2
 //! driver reads as "no device" at once instead of waiting out a timeout.
@@ -31,10 +31,10 @@
 
 use std::collections::VecDeque;
 
-use bitflags::bitflags;
-
 use crate::bus::{AccessSize, PortDevice};
 use crate::event::CpuLineEvent;
+use crate::i8042_regs::ControllerCommand;
+pub use crate::i8042_regs::{CommandByte, I8042Status};
 use crate::irq::IrqLine;
 use crate::ps2_keyboard::Ps2Keyboard;
 use crate::time::{Ticks, Timed};
@@ -46,48 +46,6 @@ pub type I8042Event = CpuLineEvent;
 pub const OFFSET_DATA: u16 = 0;
 /// Offset of the status (read) / command (write) port (0x64).
 pub const OFFSET_STATUS: u16 = 4;
-
-bitflags! {
-    /// Status register (port 0x64 read).
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct I8042Status: u8 {
-        /// Output buffer full: a byte waits at port 0x60.
-        const OUTPUT_FULL = 0x01;
-        /// Input buffer full (never: writes are processed at once).
-        const INPUT_FULL = 0x02;
-        /// System flag (command byte bit 2; set after self-test).
-        const SYSTEM = 0x04;
-        /// A2: the last write was to the command port.
-        const COMMAND = 0x08;
-        /// Keyboard not inhibited by the keylock.
-        const UNLOCKED = 0x10;
-        /// The output buffer byte is from the aux port.
-        const AUX_DATA = 0x20;
-        /// Timeout talking to a device.
-        const TIMEOUT = 0x40;
-        /// Parity error on the device link.
-        const PARITY = 0x80;
-    }
-
-    /// The command byte (controller RAM byte 0).
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct CommandByte: u8 {
-        /// IRQ 1 when a keyboard byte is in the output buffer.
-        const KBD_INT = 0x01;
-        /// IRQ 12 when an aux byte is in the output buffer.
-        const AUX_INT = 0x02;
-        /// System flag.
-        const SYSTEM = 0x04;
-        /// Ignore the keylock.
-        const OVERRIDE = 0x08;
-        /// Keyboard interface disabled.
-        const KBD_DISABLE = 0x10;
-        /// Aux interface disabled.
-        const AUX_DISABLE = 0x20;
-        /// Translate set 2 to set 1 (stored only).
-        const TRANSLATE = 0x40;
-    }
-}
 
 /// Output port: CPU reset line, active low.
 const OUT_RESET_INACTIVE: u8 = 0x01;
@@ -115,78 +73,6 @@ const RAM_SIZE: usize = 32;
 /// the first lets the PIC sample the low level, the second raises it again.
 const IRQ_GAP_ROUNDS: u8 = 2;
 
-/// Controller commands (port 0x64 writes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ControllerCommand {
-    /// 0x20-0x3F: read controller RAM byte (0 = command byte).
-    ReadRam(u8),
-    /// 0x60-0x7F: write controller RAM byte; the byte follows at 0x60.
-    WriteRam(u8),
-    /// 0xA7: disable the aux interface.
-    DisableAux,
-    /// 0xA8: enable the aux interface.
-    EnableAux,
-    /// 0xA9: test the aux interface.
-    TestAux,
-    /// 0xAA: controller self-test.
-    SelfTest,
-    /// 0xAB: test the keyboard interface.
-    TestKbd,
-    /// 0xAD: disable the keyboard interface.
-    DisableKbd,
-    /// 0xAE: enable the keyboard interface.
-    EnableKbd,
-    /// 0xC0: read the input port.
-    ReadInputPort,
-    /// 0xD0: read the output port.
-    ReadOutputPort,
-    /// 0xD1: write the output port; the byte follows at 0x60.
-    WriteOutputPort,
-    /// 0xD2: next 0x60 byte appears as if from the keyboard.
-    WriteKbdOutput,
-    /// 0xD3: next 0x60 byte appears as if from the aux device.
-    WriteAuxOutput,
-    /// 0xD4: next 0x60 byte is sent to the aux device.
-    WriteAux,
-    /// 0xDD: A20 gate off.
-    A20Off,
-    /// 0xDF: A20 gate on.
-    A20On,
-    /// 0xE0: read test inputs.
-    ReadTestInputs,
-    /// 0xF0-0xFF: pulse the output port bits whose mask bit is 0.
-    Pulse(u8),
-    /// Anything else: ignored.
-    Unknown,
-}
-
-impl ControllerCommand {
-    fn decode(byte: u8) -> ControllerCommand {
-        match byte {
-            0x20..=0x3F => ControllerCommand::ReadRam(byte & 0x1F),
-            0x60..=0x7F => ControllerCommand::WriteRam(byte & 0x1F),
-            0xA7 => ControllerCommand::DisableAux,
-            0xA8 => ControllerCommand::EnableAux,
-            0xA9 => ControllerCommand::TestAux,
-            0xAA => ControllerCommand::SelfTest,
-            0xAB => ControllerCommand::TestKbd,
-            0xAD => ControllerCommand::DisableKbd,
-            0xAE => ControllerCommand::EnableKbd,
-            0xC0 => ControllerCommand::ReadInputPort,
-            0xD0 => ControllerCommand::ReadOutputPort,
-            0xD1 => ControllerCommand::WriteOutputPort,
-            0xD2 => ControllerCommand::WriteKbdOutput,
-            0xD3 => ControllerCommand::WriteAuxOutput,
-            0xD4 => ControllerCommand::WriteAux,
-            0xDD => ControllerCommand::A20Off,
-            0xDF => ControllerCommand::A20On,
-            0xE0 => ControllerCommand::ReadTestInputs,
-            0xF0..=0xFF => ControllerCommand::Pulse(byte & 0x0F),
-            _ => ControllerCommand::Unknown,
-        }
-    }
-}
-
 /// A byte waiting for the guest at port 0x60.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct OutByte {
@@ -197,11 +83,19 @@ struct OutByte {
 
 impl OutByte {
     fn keyboard(value: u8) -> OutByte {
-        OutByte { value, aux: false, timeout: false }
+        OutByte {
+            value,
+            aux: false,
+            timeout: false,
+        }
     }
 
     fn aux(value: u8) -> OutByte {
-        OutByte { value, aux: true, timeout: false }
+        OutByte {
+            value,
+            aux: true,
+            timeout: false,
+        }
     }
 }
 
@@ -344,7 +238,10 @@ impl I8042 {
             status.set(I8042Status::AUX_DATA, byte.aux);
             status.set(I8042Status::TIMEOUT, byte.timeout);
         }
-        status.set(I8042Status::SYSTEM, self.command_byte().contains(CommandByte::SYSTEM));
+        status.set(
+            I8042Status::SYSTEM,
+            self.command_byte().contains(CommandByte::SYSTEM),
+        );
         status.set(I8042Status::COMMAND, self.last_write_was_command);
         status.bits()
     }
@@ -413,14 +310,20 @@ impl I8042 {
         match self.awaiting_data.take() {
             Some(ControllerCommand::WriteRam(index)) => self.ram[usize::from(index)] = value,
             Some(ControllerCommand::WriteOutputPort) => self.set_output_port(value),
-            Some(ControllerCommand::WriteKbdOutput) => self.replies.push_back(OutByte::keyboard(value)),
+            Some(ControllerCommand::WriteKbdOutput) => {
+                self.replies.push_back(OutByte::keyboard(value))
+            }
             Some(ControllerCommand::WriteAuxOutput) => self.replies.push_back(OutByte::aux(value)),
             Some(ControllerCommand::WriteAux) => {
                 // The byte goes to the aux port, where nothing answers.
                 let mut cb = self.command_byte();
                 cb.remove(CommandByte::AUX_DISABLE);
                 self.set_command_byte(cb);
-                let nak = OutByte { value: AUX_NO_DEVICE, aux: true, timeout: true };
+                let nak = OutByte {
+                    value: AUX_NO_DEVICE,
+                    aux: true,
+                    timeout: true,
+                };
                 self.replies.push_back(nak);
             }
             Some(_) => {}
@@ -555,7 +458,10 @@ mod tests {
         assert_eq!(read_output_buffer(&mut kbc), Some(0xCF));
         outb(&mut kbc, OFFSET_STATUS, 0xDD);
         write_output_port(&mut kbc, 0xDC); // A20 unchanged, bit 0 low: reset
-        assert_eq!(kbc.take_events(), vec![CpuLineEvent::A20(false), CpuLineEvent::Reset]);
+        assert_eq!(
+            kbc.take_events(),
+            vec![CpuLineEvent::A20(false), CpuLineEvent::Reset]
+        );
         outb(&mut kbc, OFFSET_STATUS, 0xFE); // pulse reset
         outb(&mut kbc, OFFSET_STATUS, 0xFF); // pulse nothing
         assert_eq!(kbc.take_events(), vec![CpuLineEvent::Reset]);
@@ -626,7 +532,11 @@ mod tests {
         outb(&mut kbc, OFFSET_STATUS, 0xD2);
         outb(&mut kbc, OFFSET_DATA, 0x3B);
         assert!(irq1.level());
-        assert_eq!(inb(&mut kbc, OFFSET_STATUS) & 0x08, 0, "last write was data");
+        assert_eq!(
+            inb(&mut kbc, OFFSET_STATUS) & 0x08,
+            0,
+            "last write was data"
+        );
         assert_eq!(inb(&mut kbc, OFFSET_DATA), 0x3B);
     }
 
@@ -634,7 +544,10 @@ mod tests {
     fn wrong_offsets_and_sizes() {
         let (mut kbc, _, _) = new_i8042();
         assert_eq!(PortDevice::read(&mut kbc, 1, AccessSize::Byte), 0xFF);
-        assert_eq!(PortDevice::read(&mut kbc, OFFSET_DATA, AccessSize::Word), 0xFFFF);
+        assert_eq!(
+            PortDevice::read(&mut kbc, OFFSET_DATA, AccessSize::Word),
+            0xFFFF
+        );
         PortDevice::write(&mut kbc, OFFSET_STATUS, AccessSize::Word, 0xFE);
         assert!(kbc.take_events().is_empty());
     }

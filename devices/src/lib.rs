@@ -14,14 +14,18 @@
 //! - `time.rs`          [`Ticks`], [`PIT_HZ`], exact PIT clock conversions, [`Timed`]
 //! - `event.rs`         [`CpuLineEvent`]: A20 and reset requests returned to the machine
 //! - `pic8259.rs`       [`Pic8259Pair`]: cascaded 8259A pair, ELCR, INTA
+//! - `pic_chip.rs`      one 8259A: ICWs, OCWs, priority resolution (private)
 //! - `pit8254.rs`       [`Pit8254`]: three counters, control/latch/read-back, IRQ 0
 //! - `pit_counter.rs`   one 8254 counter: modes 0-5 as functions of time (private)
 //! - `port61.rs`        [`SystemControlB`]: port 0x61, PIT gate 2 / OUT 2, refresh toggle
 //! - `port92.rs`        [`SystemControlA`]: port 0x92, fast A20 and reset
 //! - `uart16550.rs`     [`Uart16550`]: 16550 UART with FIFO, loopback, OUT2-gated IRQ
 //! - `cmos.rs`          [`Cmos`]: MC146818A RTC + 128-byte NVRAM, IRQ 8
+//! - `rtc_format.rs`    RTC time registers: BCD/binary, 12/24 hour (private)
+//! - `nvram_layout.rs`  AT CMOS RAM map, memory-size bytes and checksum helpers
 //! - `calendar.rs`      civil date <-> Unix seconds, BCD (private)
 //! - `i8042.rs`         [`I8042`]: keyboard controller, output port, absent mouse
+//! - `i8042_regs.rs`    8042 status register, command byte, controller commands (private)
 //! - `ps2_keyboard.rs`  the keyboard's side of the PS/2 protocol (private)
 //! - `vga_text.rs`      [`VgaText`]: VGA registers at 0x3B0-0x3DF + 0xA0000 window
 //! - `text_screen.rs`   [`TextScreen`]: snapshot of a text screen, CP437 to Unicode
@@ -38,14 +42,18 @@ pub mod debug_console;
 pub mod debug_exit;
 pub mod event;
 pub mod i8042;
+mod i8042_regs;
 pub mod irq;
+pub mod nvram_layout;
 pub mod pic8259;
+mod pic_chip;
 pub mod pit8254;
 mod pit_counter;
 pub mod port61;
 pub mod port92;
 pub mod post;
 mod ps2_keyboard;
+mod rtc_format;
 pub mod text_screen;
 pub mod time;
 pub mod uart16550;

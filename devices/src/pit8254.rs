@@ -10,7 +10,7 @@
 //! LSB-then-MSB access, the counter latch command, the read-back command
 //! (status and count), gate inputs, OUT of every counter, and IRQ 0 driven
 //! from counter 0's OUT. Counts are computed from `now` (see
-//! [`crate::pit_counter`]), never stepped, so any read at any instant is
+//! `pit_counter.rs`), never stepped, so any read at any instant is
 //! exact. Not modelled: reading the control word register (the 8254 floats
 //! the bus there, so it reads as 0xFF).
 //!
@@ -76,7 +76,8 @@ impl Pit8254 {
 
     /// A guest read at `offset` (0-2: counter; 3: control, reads 0xFF).
     pub fn read(&mut self, offset: u16, now: Ticks) -> u8 {
-        let t = now.to_pit_ticks();
+        // Time never runs backwards for the counters, whatever `now` says.
+        let t = now.to_pit_ticks().max(self.last_eval);
         match self.counters.get_mut(usize::from(offset)) {
             Some(counter) => counter.read(t),
             None => 0xFF,
@@ -85,8 +86,8 @@ impl Pit8254 {
 
     /// A guest write of `value` at `offset` (0-2: count; 3: control word).
     pub fn write(&mut self, offset: u16, value: u8, now: Ticks) {
-        let t = now.to_pit_ticks();
         self.advance(now);
+        let t = self.last_eval;
         match offset {
             0..=2 => self.counters[usize::from(offset)].write(value, t),
             OFFSET_CONTROL => self.control_word(value, t),
@@ -127,8 +128,8 @@ impl Pit8254 {
         if channel >= PIT_COUNTERS {
             return;
         }
-        let t = now.to_pit_ticks();
         self.advance(now);
+        let t = self.last_eval;
         self.counters[channel].set_gate(high, t);
         self.drive_after_change(t);
     }
@@ -141,7 +142,9 @@ impl Pit8254 {
     /// The OUT pin of counter `channel` at `now` (`false` for unknown
     /// channels). OUT 2 is what port 0x61 bit 5 reads.
     pub fn out(&self, channel: usize, now: Ticks) -> bool {
-        self.counters.get(channel).is_some_and(|c| c.out_at(now.to_pit_ticks()))
+        self.counters
+            .get(channel)
+            .is_some_and(|c| c.out_at(now.to_pit_ticks()))
     }
 
     fn drive(&mut self, level: bool) {
@@ -195,7 +198,9 @@ impl Timed for Pit8254 {
         if self.catch_up.is_some() || self.line != counter.out_at(self.last_eval) {
             return Some(self.last_now);
         }
-        counter.next_change_after(self.last_eval).map(Ticks::from_pit_ticks)
+        counter
+            .next_change_after(self.last_eval)
+            .map(Ticks::from_pit_ticks)
     }
 }
 
@@ -340,7 +345,7 @@ mod tests {
         let (mut pit, _) = new_pit();
         pit.write(OFFSET_CONTROL, 0x34, Ticks(0));
         pit.write(OFFSET_CONTROL, 0xE2, Ticks(0)); // read-back status, ctr 0
-        // OUT high, null count, RW=11, mode 2, binary.
+                                                   // OUT high, null count, RW=11, mode 2, binary.
         assert_eq!(pit.read(0, Ticks(0)), 0xC0 | 0x30 | 0x04);
         pit.write(0, 0x10, Ticks(0));
         pit.write(0, 0x00, Ticks(0)); // count 16, loads at clock 1
@@ -398,6 +403,21 @@ mod tests {
         program_lohi(&mut pit, 0x38, 3, Ticks(0)); // ctr 0, mode 4
         let outs: Vec<bool> = (0..7).map(|c| pit.out(0, at(c))).collect();
         assert_eq!(outs, vec![true, true, true, true, false, true, true]);
+    }
+
+    #[test]
+    fn an_earlier_now_is_treated_as_the_latest_seen() {
+        let (mut pit, _) = new_pit();
+        program_lohi(&mut pit, 0x34, 10, at(100));
+        pit.advance(at(105));
+        pit.write(OFFSET_CONTROL, 0x00, at(50)); // latch "in the past"
+        assert_eq!(
+            u16::from_le_bytes([pit.read(0, at(1)), pit.read(0, at(1))]),
+            6
+        );
+        pit.set_gate(0, false, at(3));
+        pit.set_gate(0, true, at(2));
+        assert!(pit.next_deadline().is_some());
     }
 
     #[test]

@@ -139,7 +139,11 @@ impl Counter {
     /// The initial count N the count register stands for (0 means the
     /// maximum, 65536 or 10000).
     fn initial_count(&self) -> u64 {
-        let n = if self.bcd { bcd_to_binary(self.cr) } else { u64::from(self.cr) };
+        let n = if self.bcd {
+            bcd_to_binary(self.cr)
+        } else {
+            u64::from(self.cr)
+        };
         if n == 0 {
             self.modulus()
         } else {
@@ -229,9 +233,7 @@ impl Counter {
         };
         let e = t.checked_sub(start)?;
         match self.mode {
-            Mode::InterruptOnTerminalCount | Mode::HardwareOneShot => {
-                (e < n).then(|| start + n)
-            }
+            Mode::InterruptOnTerminalCount | Mode::HardwareOneShot => (e < n).then(|| start + n),
             Mode::SoftwareStrobe | Mode::HardwareStrobe => match e.cmp(&n) {
                 std::cmp::Ordering::Less => Some(start + n),
                 std::cmp::Ordering::Equal => Some(t + 1),
@@ -246,7 +248,11 @@ impl Counter {
             Mode::SquareWave => {
                 let k = e % n;
                 let high = n.div_ceil(2);
-                Some(if k < high { t + (high - k) } else { t + (n - k) })
+                Some(if k < high {
+                    t + (high - k)
+                } else {
+                    t + (n - k)
+                })
             }
         }
     }
@@ -292,7 +298,10 @@ impl Counter {
         self.mode_bits = mode_bits & 7;
         self.access = access;
         self.bcd = bcd;
-        self.phase = Phase::Held { out: self.mode.initial_out(), ce: ce % self.modulus() };
+        self.phase = Phase::Held {
+            out: self.mode.initial_out(),
+            ce: ce % self.modulus(),
+        };
         self.next = None;
         self.cr_written = false;
         self.cr_low = None;
@@ -348,7 +357,7 @@ impl Counter {
                 if let Some((at, Phase::Running { .. })) = self.next {
                     self.next = Some((at, Phase::Running { start: at, n }));
                 } else if let Phase::Running { start, n: old } = self.phase {
-                    let end = t + (old - (t - start) % old);
+                    let end = t + (old - t.saturating_sub(start) % old);
                     self.next = Some((end, Phase::Running { start: end, n }));
                 } else if self.gate {
                     self.next = Some((t + 1, Phase::Running { start: t + 1, n }));
@@ -368,14 +377,20 @@ impl Counter {
             Mode::InterruptOnTerminalCount | Mode::SoftwareStrobe => {
                 match (high, self.phase_at(t), self.next) {
                     (false, Phase::Running { start, n }, _) => {
-                        self.phase = Phase::Suspended { n, elapsed: t - start };
+                        self.phase = Phase::Suspended {
+                            n,
+                            elapsed: t.saturating_sub(start),
+                        };
                     }
                     (false, _, Some((_, Phase::Running { n, .. }))) => {
                         self.phase = Phase::Suspended { n, elapsed: 0 };
                         self.null_count = false;
                     }
                     (true, Phase::Suspended { n, elapsed }, _) => {
-                        self.phase = Phase::Running { start: t - elapsed, n };
+                        self.phase = Phase::Running {
+                            start: t.saturating_sub(elapsed),
+                            n,
+                        };
                     }
                     _ => return,
                 }
@@ -456,7 +471,9 @@ impl Counter {
 /// A BCD count register value in binary (nibbles above 9 are taken at face
 /// value; guests that write them get a deterministic, if odd, count).
 fn bcd_to_binary(bcd: u16) -> u64 {
-    (0..4).rev().fold(0, |acc, digit| acc * 10 + u64::from((bcd >> (digit * 4)) & 0xF))
+    (0..4).rev().fold(0, |acc, digit| {
+        acc * 10 + u64::from((bcd >> (digit * 4)) & 0xF)
+    })
 }
 
 /// A binary value below 10000 as four BCD digits.

@@ -102,7 +102,10 @@ mod tests {
         assert_eq!(port.take_events(), vec![CpuLineEvent::Reset]);
         outb(&mut port, 0x00);
         outb(&mut port, 0x03);
-        assert_eq!(port.take_events(), vec![CpuLineEvent::A20(true), CpuLineEvent::Reset]);
+        assert_eq!(
+            port.take_events(),
+            vec![CpuLineEvent::A20(true), CpuLineEvent::Reset]
+        );
     }
 
     #[test]

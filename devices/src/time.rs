@@ -151,6 +151,9 @@ mod tests {
         assert_eq!(Ticks(5) - Ticks(7), Ticks::ZERO);
         assert_eq!(Ticks(u64::MAX) + Ticks(1), Ticks(u64::MAX));
         assert_eq!(Ticks::from_secs(u64::MAX), Ticks(u64::MAX));
-        assert_eq!(Ticks::from_micros(3) + Ticks::from_millis(1), Ticks(1_003_000));
+        assert_eq!(
+            Ticks::from_micros(3) + Ticks::from_millis(1),
+            Ticks(1_003_000)
+        );
     }
 }

@@ -155,8 +155,10 @@ const RX_TRIGGER_LEVELS: [usize; 4] = [1, 4, 8, 14];
 /// LCR: divisor latch access bit.
 const LCR_DLAB: u8 = 0x80;
 /// MSR bits that reading MSR clears.
-const MSR_DELTAS: Msr =
-    Msr::DELTA_CTS.union(Msr::DELTA_DSR).union(Msr::TRAILING_RI).union(Msr::DELTA_DCD);
+const MSR_DELTAS: Msr = Msr::DELTA_CTS
+    .union(Msr::DELTA_DSR)
+    .union(Msr::TRAILING_RI)
+    .union(Msr::DELTA_DCD);
 /// Modem inputs of a port with nothing driving them: a null-modem host.
 const MSR_LINES_IDLE: Msr = Msr::DCD.union(Msr::DSR).union(Msr::CTS);
 /// Divisor a PC BIOS leaves in place: 115200 / 12 = 9600 baud.
@@ -595,7 +597,10 @@ mod tests {
         assert_eq!(inb(&mut uart, REG_SCR), 0xA5);
         PortDevice::write(&mut uart, REG_SCR, AccessSize::Word, 0x1234);
         assert_eq!(inb(&mut uart, REG_SCR), 0xA5);
-        assert_eq!(PortDevice::read(&mut uart, REG_SCR, AccessSize::Word), 0xFFFF);
+        assert_eq!(
+            PortDevice::read(&mut uart, REG_SCR, AccessSize::Word),
+            0xFFFF
+        );
         assert_eq!(inb(&mut uart, 9), 0xFF);
     }
 }

@@ -123,13 +123,13 @@ const DAC_SIZE: usize = 256 * 3;
 const MODE3_MISC: u8 = 0x67;
 const MODE3_SEQ: [u8; 5] = [0x03, 0x00, 0x03, 0x00, 0x02];
 const MODE3_CRTC: [u8; 25] = [
-    0x5F, 0x4F, 0x50, 0x82, 0x55, 0x81, 0xBF, 0x1F, 0x00, 0x4F, 0x0D, 0x0E, 0x00, 0x00, 0x00,
-    0x00, 0x9C, 0x8E, 0x8F, 0x28, 0x1F, 0x96, 0xB9, 0xA3, 0xFF,
+    0x5F, 0x4F, 0x50, 0x82, 0x55, 0x81, 0xBF, 0x1F, 0x00, 0x4F, 0x0D, 0x0E, 0x00, 0x00, 0x00, 0x00,
+    0x9C, 0x8E, 0x8F, 0x28, 0x1F, 0x96, 0xB9, 0xA3, 0xFF,
 ];
 const MODE3_GC: [u8; 9] = [0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x0E, 0x00, 0xFF];
 const MODE3_ATTR: [u8; 21] = [
-    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D, 0x3E,
-    0x3F, 0x0C, 0x00, 0x0F, 0x08, 0x00,
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D, 0x3E, 0x3F,
+    0x0C, 0x00, 0x0F, 0x08, 0x00,
 ];
 
 /// The VGA's text-mode view: registers plus the 128 KiB window.
@@ -234,13 +234,19 @@ impl VgaText {
             .collect();
         let cursor_start = self.crtc[CR_CURSOR_START];
         let cursor_end = self.crtc[CR_CURSOR_END] & SCAN_LINE_MASK;
-        let visible = cursor_start & CURSOR_DISABLE == 0 && cursor_start & SCAN_LINE_MASK <= cursor_end;
+        let visible =
+            cursor_start & CURSOR_DISABLE == 0 && cursor_start & SCAN_LINE_MASK <= cursor_end;
         let location = reg(CR_CURSOR_HIGH) << 8 | reg(CR_CURSOR_LOW);
         let cursor = location
             .checked_sub(start)
             .map(|rel| (rel / pitch, rel % pitch))
             .filter(|&(row, col)| visible && row < rows && col < cols);
-        TextScreen { cols, rows, cells, cursor }
+        TextScreen {
+            cols,
+            rows,
+            cells,
+            cursor,
+        }
     }
 
     fn read_status1(&mut self) -> u8 {
@@ -266,11 +272,19 @@ impl VgaText {
             OFFSET_STATUS1_MONO if !color => self.read_status1(),
             OFFSET_STATUS1_COLOR if color => self.read_status1(),
             OFFSET_ATTR_WRITE => self.attr_index,
-            OFFSET_ATTR_READ => self.attr.get(usize::from(self.attr_index & 0x1F)).copied().unwrap_or(0),
+            OFFSET_ATTR_READ => self
+                .attr
+                .get(usize::from(self.attr_index & 0x1F))
+                .copied()
+                .unwrap_or(0),
             OFFSET_MISC_WRITE => 0x00, // input status 0: no switch sense, no IRQ
             OFFSET_VGA_ENABLE => self.vga_enable,
             OFFSET_SEQ_INDEX => self.seq_index,
-            OFFSET_SEQ_DATA => self.seq.get(usize::from(self.seq_index)).copied().unwrap_or(0xFF),
+            OFFSET_SEQ_DATA => self
+                .seq
+                .get(usize::from(self.seq_index))
+                .copied()
+                .unwrap_or(0xFF),
             OFFSET_DAC_MASK => self.dac_mask,
             OFFSET_DAC_READ_INDEX => self.dac_state,
             OFFSET_DAC_WRITE_INDEX => u8::try_from(self.dac_write_pos / 3).unwrap_or(0),
@@ -282,13 +296,20 @@ impl VgaText {
             OFFSET_FEATURE_READ => self.feature,
             OFFSET_MISC_READ => self.misc,
             OFFSET_GC_INDEX => self.gc_index,
-            OFFSET_GC_DATA => self.gc.get(usize::from(self.gc_index)).copied().unwrap_or(0xFF),
+            OFFSET_GC_DATA => self
+                .gc
+                .get(usize::from(self.gc_index))
+                .copied()
+                .unwrap_or(0xFF),
             _ => 0xFF,
         }
     }
 
     fn crtc_read(&self) -> u8 {
-        self.crtc.get(usize::from(self.crtc_index)).copied().unwrap_or(0xFF)
+        self.crtc
+            .get(usize::from(self.crtc_index))
+            .copied()
+            .unwrap_or(0xFF)
     }
 
     fn crtc_write(&mut self, value: u8) {
@@ -371,7 +392,12 @@ impl PortDevice for VgaText {
     /// Writes at offsets from 0x3B0; wider writes are consecutive byte
     /// writes (low byte to the lowest port).
     fn write(&mut self, offset: u16, size: AccessSize, value: u32) {
-        for (i, byte) in value.to_le_bytes().into_iter().take(size.bytes() as usize).enumerate() {
+        for (i, byte) in value
+            .to_le_bytes()
+            .into_iter()
+            .take(size.bytes() as usize)
+            .enumerate()
+        {
             let port = offset.wrapping_add(u16::try_from(i).unwrap_or(0));
             self.write_port(port, byte);
         }
@@ -383,7 +409,11 @@ impl MmioDevice for VgaText {
     fn read(&mut self, offset: u32, size: AccessSize) -> u32 {
         let start = offset as usize;
         (0..size.bytes() as usize).fold(0, |acc, i| {
-            let byte = start.checked_add(i).and_then(|a| self.mem.get(a)).copied().unwrap_or(0xFF);
+            let byte = start
+                .checked_add(i)
+                .and_then(|a| self.mem.get(a))
+                .copied()
+                .unwrap_or(0xFF);
             acc | u32::from(byte) << (8 * i)
         })
     }
@@ -391,7 +421,12 @@ impl MmioDevice for VgaText {
     /// Little-endian writes to the window; bytes past its end are dropped.
     fn write(&mut self, offset: u32, size: AccessSize, value: u32) {
         let start = offset as usize;
-        for (i, byte) in value.to_le_bytes().into_iter().take(size.bytes() as usize).enumerate() {
+        for (i, byte) in value
+            .to_le_bytes()
+            .into_iter()
+            .take(size.bytes() as usize)
+            .enumerate()
+        {
             if let Some(cell) = start.checked_add(i).and_then(|a| self.mem.get_mut(a)) {
                 *cell = byte;
             }
@@ -429,7 +464,12 @@ mod tests {
     fn put_text(vga: &mut VgaText, cell: u32, text: &str) {
         for (i, b) in text.bytes().enumerate() {
             let word = u32::from(b) | 0x0700;
-            MmioDevice::write(vga, COLOR_TEXT + (cell + i as u32) * 2, AccessSize::Word, word);
+            MmioDevice::write(
+                vga,
+                COLOR_TEXT + (cell + i as u32) * 2,
+                AccessSize::Word,
+                word,
+            );
         }
     }
 
@@ -482,7 +522,10 @@ mod tests {
         PortDevice::write(&mut vga, OFFSET_CRTC_INDEX_COLOR, AccessSize::Word, 0x050F);
         outb(&mut vga, OFFSET_CRTC_INDEX_COLOR, 0x0F);
         assert_eq!(inb(&mut vga, OFFSET_CRTC_DATA_COLOR), 0x05);
-        assert_eq!(PortDevice::read(&mut vga, OFFSET_CRTC_INDEX_COLOR, AccessSize::Word), 0x050F);
+        assert_eq!(
+            PortDevice::read(&mut vga, OFFSET_CRTC_INDEX_COLOR, AccessSize::Word),
+            0x050F
+        );
     }
 
     #[test]
@@ -502,7 +545,11 @@ mod tests {
         let mut vga = VgaText::new();
         crtc_write(&mut vga, 0x01, 0x27); // ignored: mode 3 sets CR11 bit 7
         outb(&mut vga, OFFSET_CRTC_INDEX_COLOR, 0x01);
-        assert_eq!(inb(&mut vga, OFFSET_CRTC_DATA_COLOR), 0x4F, "mode 3 CR11 protects");
+        assert_eq!(
+            inb(&mut vga, OFFSET_CRTC_DATA_COLOR),
+            0x4F,
+            "mode 3 CR11 protects"
+        );
         crtc_write(&mut vga, 0x11, 0x0E);
         crtc_write(&mut vga, 0x01, 0x27);
         assert_eq!(vga.snapshot().cols, 40);
@@ -511,7 +558,9 @@ mod tests {
     #[test]
     fn status1_cycles_retrace_and_resets_attribute_flip_flop() {
         let mut vga = VgaText::new();
-        let reads: Vec<u8> = (0..8).map(|_| inb(&mut vga, OFFSET_STATUS1_COLOR)).collect();
+        let reads: Vec<u8> = (0..8)
+            .map(|_| inb(&mut vga, OFFSET_STATUS1_COLOR))
+            .collect();
         assert_eq!(reads, vec![0, 1, 0, 1, 0, 1, 9, 9]);
         outb(&mut vga, OFFSET_ATTR_WRITE, 0x10); // index: mode control
         inb(&mut vga, OFFSET_STATUS1_COLOR); // back to index state
@@ -544,10 +593,16 @@ mod tests {
     fn mmio_is_little_endian_and_bounded() {
         let mut vga = VgaText::new();
         MmioDevice::write(&mut vga, COLOR_TEXT, AccessSize::Dword, 0x0741_0742);
-        assert_eq!(MmioDevice::read(&mut vga, COLOR_TEXT, AccessSize::Word), 0x0742);
+        assert_eq!(
+            MmioDevice::read(&mut vga, COLOR_TEXT, AccessSize::Word),
+            0x0742
+        );
         assert_eq!(vga.snapshot().row_text(0), "BA");
         MmioDevice::write(&mut vga, 0x1_FFFF, AccessSize::Word, 0x1234);
-        assert_eq!(MmioDevice::read(&mut vga, 0x1_FFFF, AccessSize::Word), 0xFF34);
+        assert_eq!(
+            MmioDevice::read(&mut vga, 0x1_FFFF, AccessSize::Word),
+            0xFF34
+        );
         assert_eq!(vga.memory()[0x1_FFFF], 0x34);
     }
 }

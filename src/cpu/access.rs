@@ -100,7 +100,7 @@ impl Ctx<'_> {
 
     /// Read `n` (1, 2 or 4) bytes at a linear address with the current
     /// privilege.
-    #[inline]
+    #[inline(always)]
     pub fn read_lin(&mut self, lin: u32, n: usize) -> Step<u32> {
         let e = &self.cpu.tlb.read[Tlb::index(lin)];
         if e.tag == lin & !0xFFF && (lin & 0xFFF) as usize <= 0x1000 - n {
@@ -126,7 +126,7 @@ impl Ctx<'_> {
 
     /// Write `n` (1, 2 or 4) bytes at a linear address. Both pages of a
     /// page-crossing write are checked before any byte is written.
-    #[inline]
+    #[inline(always)]
     pub fn write_lin(&mut self, lin: u32, n: usize, v: u32) -> Step {
         let e = &self.cpu.tlb.write[Tlb::index(lin)];
         if e.tag == lin & !0xFFF && (lin & 0xFFF) as usize <= 0x1000 - n {
@@ -179,7 +179,7 @@ impl Ctx<'_> {
 
     /// Check a data access of `n` bytes at `offset` in segment `seg`
     /// against its limit and rights; returns the linear address.
-    #[inline]
+    #[inline(always)]
     pub fn seg_check(&self, seg: usize, offset: u32, n: usize, write: bool) -> Step<u32> {
         let s = &self.cpu.regs.seg[seg];
         let last = offset as u64 + n as u64 - 1;
@@ -203,14 +203,14 @@ impl Ctx<'_> {
     }
 
     /// Read `n` bytes at `seg:offset`.
-    #[inline]
+    #[inline(always)]
     pub fn read_seg(&mut self, seg: usize, offset: u32, n: usize) -> Step<u32> {
         let lin = self.seg_check(seg, offset, n, false)?;
         self.read_lin(lin, n)
     }
 
     /// Write `n` bytes at `seg:offset`.
-    #[inline]
+    #[inline(always)]
     pub fn write_seg(&mut self, seg: usize, offset: u32, n: usize, v: u32) -> Step {
         let lin = self.seg_check(seg, offset, n, true)?;
         self.write_lin(lin, n, v)
@@ -287,26 +287,51 @@ impl Ctx<'_> {
     /// Read at a linear address with supervisor privilege, bypassing the
     /// TLB (descriptor tables, the TSS, the IDT: implicit system accesses).
     pub fn read_lin_supervisor(&mut self, lin: u32, n: usize) -> Step<u32> {
+        self.read_lin_as(lin, n, false)
+    }
+
+    /// Write at a linear address with supervisor privilege (descriptor
+    /// accessed/busy bits, TSS state, inner-ring stacks).
+    pub fn write_lin_supervisor(&mut self, lin: u32, n: usize, v: u32) -> Step {
+        self.write_lin_as(lin, n, v, false)
+    }
+
+    /// Read at a linear address with an explicit privilege (`user`: as a
+    /// CPL-3 access), bypassing the TLB.
+    pub fn read_lin_as(&mut self, lin: u32, n: usize, user: bool) -> Step<u32> {
         let mut v = 0;
         for k in 0..n {
             let a = lin.wrapping_add(k as u32);
-            let kind = super::mmu::AccessKind { write: false, user: false, fetch: false };
+            let kind = super::mmu::AccessKind { write: false, user, fetch: false };
             let p = self.cpu.translate(self.mem, a, kind)?;
             v |= self.read_phys(p, 1) << (8 * k);
         }
         Ok(v)
     }
 
-    /// Write at a linear address with supervisor privilege (descriptor
-    /// accessed/busy bits, TSS state, inner-ring stacks).
-    pub fn write_lin_supervisor(&mut self, lin: u32, n: usize, v: u32) -> Step {
+    /// Write at a linear address with an explicit privilege, bypassing the
+    /// TLB. Every byte is translated before any is written.
+    pub fn write_lin_as(&mut self, lin: u32, n: usize, v: u32, user: bool) -> Step {
         let mut phys = [0u32; 4];
         for (k, p) in phys.iter_mut().enumerate().take(n) {
-            let kind = super::mmu::AccessKind { write: true, user: false, fetch: false };
+            let kind = super::mmu::AccessKind { write: true, user, fetch: false };
             *p = self.cpu.translate(self.mem, lin.wrapping_add(k as u32), kind)?;
         }
         for (k, &p) in phys.iter().enumerate().take(n) {
             self.write_phys(p, 1, v >> (8 * k));
+        }
+        Ok(())
+    }
+
+    /// Check that a write of `n` bytes at `lin` with privilege `user`
+    /// would not page-fault, without writing (sets A/D bits as the CPU's
+    /// own probe would).
+    pub fn probe_write_as(&mut self, lin: u32, n: usize, user: bool) -> Step {
+        let kind = super::mmu::AccessKind { write: true, user, fetch: false };
+        self.cpu.translate(self.mem, lin, kind)?;
+        let last = lin.wrapping_add(n as u32 - 1);
+        if last & !0xFFF != lin & !0xFFF {
+            self.cpu.translate(self.mem, last, kind)?;
         }
         Ok(())
     }

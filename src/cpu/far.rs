@@ -3,9 +3,10 @@
 //!
 //! Real mode and virtual-8086 mode share one path: CS is loaded the
 //! real-mode way (base = selector * 16) and the new offset is checked
-//! against the 64 KiB limit CS then has. The protected-mode paths (call
-//! gates, privilege changes, task switches) are separate private functions
-//! that for now refuse the transfer with #GP(selector).
+//! against the 64 KiB limit CS then has. The protected-mode paths live in
+//! `gate.rs` (JMP/CALL: code segments, call gates, task gates, TSSs) and
+//! `far_return.rs` (RETF/IRET: outer rings, nested tasks, return to
+//! virtual-8086 mode).
 //!
 //! Every operation reads and checks everything before it changes any
 //! state except ESP, which the interpreter rolls back on a fault.
@@ -163,33 +164,6 @@ impl Ctx<'_> {
         if !was_if && value & FLAG_IF != 0 {
             self.cpu.regs.attention = 1;
         }
-    }
-
-    // ---- protected mode ----------------------------------------------
-    //
-    // Protected-mode far transfers (descriptor checks, conforming code,
-    // call gates, privilege changes with stack switches, task gates and
-    // nested-task IRET) are implemented with the system architecture, the
-    // next piece of work. Until then they refuse with #GP(selector).
-
-    fn far_jump_protected(&mut self, sel: u16, _off: u32, _op32: bool) -> Step {
-        fault_code(GP, u32::from(sel) & !3)
-    }
-
-    fn far_call_protected(&mut self, sel: u16, _off: u32, _op32: bool, _return_eip: u32) -> Step {
-        fault_code(GP, u32::from(sel) & !3)
-    }
-
-    fn far_return_protected(&mut self, op32: bool, _imm: u16) -> Step {
-        let n = if op32 { 4 } else { 2 };
-        let sel = self.peek(n as u32, n)?;
-        fault_code(GP, sel & 0xFFFC)
-    }
-
-    fn iret_protected(&mut self, op32: bool) -> Step {
-        let n = if op32 { 4 } else { 2 };
-        let sel = self.peek(n as u32, n)?;
-        fault_code(GP, sel & 0xFFFC)
     }
 }
 

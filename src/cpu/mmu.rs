@@ -1,14 +1,17 @@
 //! The software MMU: linear-to-physical translation (A20 gate, two-level
 //! paging with 4 KiB and PSE 4 MiB pages, U/S and R/W checks with CR0.WP,
-//! accessed/dirty bits, #PF error codes and CR2) and TLB fills.
+//! accessed/dirty bits, #PF error codes and CR2), TLB fills and the
+//! flush rules: global pages (CR4.PGE) survive CR3 loads, INVLPG drops one
+//! page, and entries filled by a supervisor access for a page a CPL-3
+//! access may not use are dropped when CPL becomes 3.
 //!
 //! Only pages backed by RAM (or ROM, for reads and fetches) enter the TLB;
 //! MMIO and unmapped pages take the slow path on every access.
 
-use btvm_jit::abi::{Tlb, TlbEntry, TlbView};
+use btvm_jit::abi::{Tlb, TlbEntry, TlbView, TLB_ENTRIES, TLB_INVALID_TAG};
 
 use super::exception::{Exception, PF};
-use super::{Cpu, CR0_WP, CR4_PSE};
+use super::{Cpu, CR0_WP, CR4_PGE, CR4_PSE};
 use crate::memory::{GuestMemory, Region};
 
 /// Page-table entry bit: present.
@@ -24,6 +27,9 @@ pub const PTE_D: u32 = 1 << 6;
 /// Page-directory entry bit: 4 MiB page (with CR4.PSE).
 pub const PDE_PS: u32 = 1 << 7;
 
+/// Page-table entry bit: global (kept across CR3 loads with CR4.PGE).
+pub const PTE_G: u32 = 1 << 8;
+
 /// What kind of access is being translated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AccessKind {
@@ -35,20 +41,102 @@ pub struct AccessKind {
     pub fetch: bool,
 }
 
+/// A successful page walk: where the page is and what it allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Walk {
+    /// Physical address of the byte.
+    phys: u32,
+    /// Both levels have U/S set.
+    user_ok: bool,
+    /// Both levels have R/W set.
+    write_ok: bool,
+    /// The translation is global (G bit with CR4.PGE).
+    global: bool,
+    /// Mapped by a 4 MiB page.
+    large: bool,
+}
+
+/// Side flag of a TLB entry: the entry is also right for a CPL-3 access
+/// of its kind (filled by one, or the page allows it).
+const SIDE_USER_OK: u8 = 1;
+/// Side flag: a global page (survives CR3 loads with CR4.PGE).
+const SIDE_GLOBAL: u8 = 2;
+/// Side flag: part of a 4 MiB page (INVLPG drops the whole page).
+const SIDE_LARGE: u8 = 4;
+
+/// What the MMU remembers about each TLB entry beyond the tag and addend
+/// the JIT's ABI holds. Valid for an entry exactly while its tag is.
+///
+/// Why: entries are filled for the privilege of the access that filled
+/// them. A supervisor fill of a supervisor-only (or read-only, with
+/// CR0.WP clear) page must never serve a CPL-3 access, so those entries
+/// are dropped when CPL becomes 3 ([`Cpu::set_cpl`]). Entries a CPL-3
+/// access could use are kept, as are all entries on the way into the
+/// kernel (a user-valid translation is always supervisor-valid on a P6).
+#[derive(Clone, Debug)]
+pub struct TlbSide {
+    flags: [[u8; TLB_ENTRIES]; 3],
+    /// Some valid entry lacks [`SIDE_USER_OK`] (a flush on entry to CPL 3
+    /// has work to do).
+    supervisor_only: bool,
+    /// Where those entries are (`view << 10 | index`), while they fit:
+    /// a return to user mode after a short kernel path drops just these.
+    recent: [u16; RECENT_SLOTS],
+    /// Entries in `recent`; beyond `RECENT_SLOTS` the drop scans the TLB.
+    recent_len: usize,
+}
+
+/// How many supervisor-only fills [`TlbSide`] tracks one by one.
+const RECENT_SLOTS: usize = 64;
+
+impl Default for TlbSide {
+    fn default() -> Self {
+        TlbSide {
+            flags: [[0; TLB_ENTRIES]; 3],
+            supervisor_only: false,
+            recent: [0; RECENT_SLOTS],
+            recent_len: 0,
+        }
+    }
+}
+
+fn view_index(view: TlbView) -> usize {
+    match view {
+        TlbView::Read => 0,
+        TlbView::Write => 1,
+        TlbView::Exec => 2,
+    }
+}
+
+const VIEWS: [TlbView; 3] = [TlbView::Read, TlbView::Write, TlbView::Exec];
+
 impl Cpu {
     /// Translate a linear address to a physical one (A20 applied), walking
     /// the page tables when paging is on. Sets A/D bits; a failure is #PF
     /// with CR2 set.
-    pub fn translate(&mut self, mem: &mut GuestMemory, linear: u32, kind: AccessKind) -> Result<u32, Exception> {
+    pub fn translate(
+        &mut self,
+        mem: &mut GuestMemory,
+        linear: u32,
+        kind: AccessKind,
+    ) -> Result<u32, Exception> {
         if !self.paging() {
             return Ok(linear & mem.a20_mask());
         }
-        self.walk(mem, linear, kind).map(|p| p & mem.a20_mask())
+        self.walk(mem, linear, kind)
+            .map(|w| w.phys & mem.a20_mask())
     }
 
-    fn walk(&mut self, mem: &mut GuestMemory, linear: u32, kind: AccessKind) -> Result<u32, Exception> {
+    fn walk(
+        &mut self,
+        mem: &mut GuestMemory,
+        linear: u32,
+        kind: AccessKind,
+    ) -> Result<Walk, Exception> {
         let pf = |cpu: &mut Cpu, present: bool| {
             cpu.cr2 = linear;
+            // Why: no I/D bit (bit 4) without PAE+NX; a P6 reports a
+            // fetch like a read.
             let code = u32::from(present) | u32::from(kind.write) << 1 | u32::from(kind.user) << 2;
             Err(Exception::with_error(PF, code))
         };
@@ -84,15 +172,45 @@ impl Cpu {
         if new != pte {
             write_phys_u32(mem, pte_addr, new);
         }
-        Ok(if big { (pte & 0xFFC0_0000) | (linear & 0x003F_FFFF) } else { (pte & !0xFFF) | (linear & 0xFFF) })
+        let phys = if big {
+            (pte & 0xFFC0_0000) | (linear & 0x003F_FFFF)
+        } else {
+            (pte & !0xFFF) | (linear & 0xFFF)
+        };
+        let global = pte & PTE_G != 0 && self.cr4 & CR4_PGE != 0;
+        Ok(Walk {
+            phys,
+            user_ok,
+            write_ok,
+            global,
+            large: big,
+        })
     }
 
     /// Translate for a data or fetch access of the current privilege and
     /// enter the page into the TLB view when it is plain RAM (or ROM, for
     /// reads and fetches). Returns the physical address.
-    pub fn translate_fill(&mut self, mem: &mut GuestMemory, linear: u32, view: TlbView) -> Result<u32, Exception> {
-        let kind = AccessKind { write: view == TlbView::Write, user: self.cpl == 3, fetch: view == TlbView::Exec };
-        let phys = self.translate(mem, linear, kind)?;
+    pub fn translate_fill(
+        &mut self,
+        mem: &mut GuestMemory,
+        linear: u32,
+        view: TlbView,
+    ) -> Result<u32, Exception> {
+        let kind = AccessKind {
+            write: view == TlbView::Write,
+            user: self.cpl == 3,
+            fetch: view == TlbView::Exec,
+        };
+        let (phys, side) = if self.paging() {
+            let w = self.walk(mem, linear, kind)?;
+            let user_ok = w.user_ok && (view != TlbView::Write || w.write_ok);
+            let side = (u8::from(user_ok) * SIDE_USER_OK)
+                | (u8::from(w.global) * SIDE_GLOBAL)
+                | (u8::from(w.large) * SIDE_LARGE);
+            (w.phys & mem.a20_mask(), side)
+        } else {
+            (linear & mem.a20_mask(), SIDE_USER_OK)
+        };
         let host_off = match mem.region(phys) {
             Region::Ram(o) => Some(o),
             Region::Rom(o) if view != TlbView::Write => Some(o),
@@ -101,10 +219,107 @@ impl Cpu {
         if let Some(off) = host_off {
             let page_lin = linear & !0xFFF;
             let page_off = off - (phys & 0xFFF) as usize;
-            let addend = mem.host_base().wrapping_add(page_off).wrapping_sub(page_lin as usize);
-            self.tlb.view_mut(view)[Tlb::index(linear)] = TlbEntry { tag: page_lin, phys: phys & !0xFFF, addend };
+            let addend = mem
+                .host_base()
+                .wrapping_add(page_off)
+                .wrapping_sub(page_lin as usize);
+            let i = Tlb::index(linear);
+            self.tlb.view_mut(view)[i] = TlbEntry {
+                tag: page_lin,
+                phys: phys & !0xFFF,
+                addend,
+            };
+            self.tlb_side.flags[view_index(view)][i] = side;
+            if side & SIDE_USER_OK == 0 {
+                let side = &mut *self.tlb_side;
+                side.supervisor_only = true;
+                if side.recent_len < RECENT_SLOTS {
+                    side.recent[side.recent_len] = (view_index(view) << 10 | i) as u16;
+                }
+                side.recent_len += 1;
+            }
         }
         Ok(phys)
+    }
+
+    /// Change CPL (every CS load goes through here). Entering CPL 3 with
+    /// paging on drops the TLB entries that only a supervisor access may
+    /// use.
+    #[inline]
+    pub fn set_cpl(&mut self, cpl: u8) {
+        if cpl == 3 && self.cpl != 3 && self.tlb_side.supervisor_only {
+            self.flush_supervisor_only();
+        }
+        self.cpl = cpl;
+    }
+
+    #[cold]
+    fn flush_supervisor_only(&mut self) {
+        let side = &mut *self.tlb_side;
+        if side.recent_len <= RECENT_SLOTS {
+            for &slot in &side.recent[..side.recent_len] {
+                let (v, i) = (
+                    usize::from(slot >> 10),
+                    usize::from(slot) & (TLB_ENTRIES - 1),
+                );
+                if side.flags[v][i] & SIDE_USER_OK == 0 {
+                    self.tlb.view_mut(VIEWS[v])[i].tag = TLB_INVALID_TAG;
+                }
+            }
+            side.recent_len = 0;
+            side.supervisor_only = false;
+            return;
+        }
+        for view in VIEWS {
+            let side = &self.tlb_side.flags[view_index(view)];
+            for (e, &f) in self.tlb.view_mut(view).iter_mut().zip(side.iter()) {
+                if f & SIDE_USER_OK == 0 {
+                    e.tag = TLB_INVALID_TAG;
+                }
+            }
+        }
+        self.tlb_side.supervisor_only = false;
+        self.tlb_side.recent_len = 0;
+    }
+
+    /// Forget every translation, global pages included (CR0.PG/WP/PE and
+    /// CR4.PGE/PSE changes, A20 toggles).
+    pub fn flush_tlb_all(&mut self) {
+        self.tlb.flush();
+        self.tlb_side.supervisor_only = false;
+        self.tlb_side.recent_len = 0;
+    }
+
+    /// Forget the non-global translations (a CR3 load). Without CR4.PGE
+    /// no entry is global and this is a full flush.
+    pub fn flush_tlb_non_global(&mut self) {
+        if self.cr4 & CR4_PGE == 0 {
+            return self.flush_tlb_all();
+        }
+        for view in VIEWS {
+            let side = &self.tlb_side.flags[view_index(view)];
+            for (e, &f) in self.tlb.view_mut(view).iter_mut().zip(side.iter()) {
+                if f & SIDE_GLOBAL == 0 {
+                    e.tag = TLB_INVALID_TAG;
+                }
+            }
+        }
+    }
+
+    /// INVLPG: forget the translation of the page holding `linear` (all of
+    /// it when it is part of a 4 MiB page), global or not.
+    pub fn invlpg(&mut self, linear: u32) {
+        self.tlb.flush_page(linear);
+        let region = linear & 0xFFC0_0000;
+        for view in VIEWS {
+            let side = &self.tlb_side.flags[view_index(view)];
+            for (e, &f) in self.tlb.view_mut(view).iter_mut().zip(side.iter()) {
+                if f & SIDE_LARGE != 0 && e.tag != TLB_INVALID_TAG && e.tag & 0xFFC0_0000 == region
+                {
+                    e.tag = TLB_INVALID_TAG;
+                }
+            }
+        }
     }
 }
 
@@ -140,7 +355,11 @@ mod tests {
     fn walk_sets_accessed_and_maps() {
         let mut mem = GuestMemory::new(1).unwrap();
         let mut cpu = paged_cpu(&mut mem);
-        let k = AccessKind { write: false, user: true, fetch: false };
+        let k = AccessKind {
+            write: false,
+            user: true,
+            fetch: false,
+        };
         assert_eq!(cpu.translate(&mut mem, 0x5123, k), Ok(0x9123));
         assert_ne!(read_phys_u32(&mem, 0x2014) & PTE_A, 0);
         assert_eq!(read_phys_u32(&mem, 0x2014) & PTE_D, 0);
@@ -150,8 +369,15 @@ mod tests {
     fn user_write_to_read_only_page_faults_with_code_7() {
         let mut mem = GuestMemory::new(1).unwrap();
         let mut cpu = paged_cpu(&mut mem);
-        let k = AccessKind { write: true, user: true, fetch: false };
-        assert_eq!(cpu.translate(&mut mem, 0x5004, k), Err(Exception::with_error(PF, 7)));
+        let k = AccessKind {
+            write: true,
+            user: true,
+            fetch: false,
+        };
+        assert_eq!(
+            cpu.translate(&mut mem, 0x5004, k),
+            Err(Exception::with_error(PF, 7))
+        );
         assert_eq!(cpu.cr2, 0x5004);
     }
 
@@ -159,11 +385,137 @@ mod tests {
     fn not_present_faults_with_code_0_and_supervisor_write_obeys_wp() {
         let mut mem = GuestMemory::new(1).unwrap();
         let mut cpu = paged_cpu(&mut mem);
-        let k = AccessKind { write: false, user: false, fetch: false };
-        assert_eq!(cpu.translate(&mut mem, 0x6000, k), Err(Exception::with_error(PF, 0)));
-        let w = AccessKind { write: true, user: false, fetch: false };
+        let k = AccessKind {
+            write: false,
+            user: false,
+            fetch: false,
+        };
+        assert_eq!(
+            cpu.translate(&mut mem, 0x6000, k),
+            Err(Exception::with_error(PF, 0))
+        );
+        let w = AccessKind {
+            write: true,
+            user: false,
+            fetch: false,
+        };
         assert_eq!(cpu.translate(&mut mem, 0x5000, w), Ok(0x9000));
         cpu.cr0 |= CR0_WP;
-        assert_eq!(cpu.translate(&mut mem, 0x5000, w), Err(Exception::with_error(PF, 3)));
+        assert_eq!(
+            cpu.translate(&mut mem, 0x5000, w),
+            Err(Exception::with_error(PF, 3))
+        );
+    }
+
+    fn ctx_test<R>(
+        cpu: &mut Cpu,
+        mem: &mut GuestMemory,
+        f: impl FnOnce(&mut crate::cpu::access::Ctx) -> R,
+    ) -> R {
+        let mut io = crate::platform::NullPlatform;
+        let mut c = crate::cpu::access::Ctx {
+            cpu,
+            mem,
+            io: &mut io,
+        };
+        f(&mut c)
+    }
+
+    #[test]
+    fn supervisor_fill_never_serves_cpl3() {
+        let mut mem = GuestMemory::new(1).unwrap();
+        let mut cpu = paged_cpu(&mut mem);
+        // PTE 6 -> 0xA000, supervisor only.
+        write_phys_u32(&mut mem, 0x2000 + 6 * 4, 0xA000 | PTE_P | PTE_RW);
+        ctx_test(&mut cpu, &mut mem, |c| {
+            assert_eq!(c.read_lin(0x6010, 4), Ok(0)); // fills the read view at CPL 0
+            assert_eq!(c.read_lin(0x5010, 4), Ok(0)); // a user page, also at CPL 0
+            c.cpu.set_cpl(3);
+            assert_eq!(
+                c.read_lin(0x6010, 4),
+                Err(Exception::with_error(PF, 5).into())
+            );
+            assert_eq!(c.cpu.cr2, 0x6010);
+            // The user page's entry was kept.
+            assert_eq!(c.cpu.tlb.read[Tlb::index(0x5010)].tag, 0x5000);
+        });
+    }
+
+    #[test]
+    fn supervisor_write_to_read_only_page_is_not_reused_by_cpl3() {
+        let mut mem = GuestMemory::new(1).unwrap();
+        let mut cpu = paged_cpu(&mut mem);
+        ctx_test(&mut cpu, &mut mem, |c| {
+            c.write_lin(0x5000, 4, 0x1234_5678).unwrap(); // WP clear: allowed at CPL 0
+            c.cpu.set_cpl(3);
+            assert_eq!(
+                c.write_lin(0x5000, 4, 0),
+                Err(Exception::with_error(PF, 7).into())
+            );
+            assert_eq!(c.read_lin(0x5000, 4), Ok(0x1234_5678));
+        });
+    }
+
+    #[test]
+    fn global_pages_survive_cr3_reload_but_not_invlpg() {
+        let mut mem = GuestMemory::new(1).unwrap();
+        let mut cpu = paged_cpu(&mut mem);
+        cpu.cr4 |= CR4_PGE;
+        write_phys_u32(
+            &mut mem,
+            0x2000 + 7 * 4,
+            0xB000 | PTE_P | PTE_RW | PTE_US | PTE_G,
+        );
+        ctx_test(&mut cpu, &mut mem, |c| {
+            c.read_lin(0x5000, 1).unwrap();
+            c.read_lin(0x7000, 1).unwrap();
+            c.cpu.flush_tlb_non_global();
+            assert_eq!(c.cpu.tlb.read[Tlb::index(0x5000)].tag, TLB_INVALID_TAG);
+            assert_eq!(c.cpu.tlb.read[Tlb::index(0x7000)].tag, 0x7000);
+            c.cpu.invlpg(0x7123);
+            assert_eq!(c.cpu.tlb.read[Tlb::index(0x7000)].tag, TLB_INVALID_TAG);
+        });
+    }
+
+    #[test]
+    fn fetch_from_supervisor_page_at_cpl3_faults_as_a_read() {
+        let mut mem = GuestMemory::new(1).unwrap();
+        let mut cpu = paged_cpu(&mut mem);
+        write_phys_u32(&mut mem, 0x2000 + 6 * 4, 0xA000 | PTE_P);
+        cpu.cpl = 3;
+        ctx_test(&mut cpu, &mut mem, |c| {
+            assert_eq!(
+                c.fetch_lin_u8(0x6000),
+                Err(Exception::with_error(PF, 5).into())
+            );
+        });
+    }
+
+    #[test]
+    fn many_supervisor_fills_are_all_dropped_on_entry_to_cpl3() {
+        let mut mem = GuestMemory::new(1).unwrap();
+        let mut cpu = paged_cpu(&mut mem);
+        // PDE 1 -> page table at 0x3000 mapping 0x400000.. to 0x10000.., supervisor.
+        write_phys_u32(&mut mem, 0x1004, 0x3000 | PTE_P | PTE_RW | PTE_US);
+        for k in 0..100 {
+            write_phys_u32(
+                &mut mem,
+                0x3000 + 4 * k,
+                (0x10000 + 0x1000 * k) | PTE_P | PTE_RW,
+            );
+        }
+        ctx_test(&mut cpu, &mut mem, |c| {
+            for k in 0..100 {
+                c.read_lin(0x400000 + 0x1000 * k, 1).unwrap();
+            }
+            c.cpu.set_cpl(3);
+            for k in 0..100 {
+                assert_eq!(
+                    c.cpu.tlb.read[Tlb::index(0x400000 + 0x1000 * k)].tag,
+                    TLB_INVALID_TAG
+                );
+            }
+            assert!(c.read_lin(0x400000, 1).is_err());
+        });
     }
 }

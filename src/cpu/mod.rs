@@ -7,11 +7,16 @@
 //! interpreter and the JIT's helpers touch.
 
 pub mod access;
+pub mod descriptor;
 pub mod interrupt;
 pub mod exception;
 pub mod far;
+pub mod far_return;
+pub mod frame;
+pub mod gate;
 pub mod mmu;
 pub mod segment;
+pub mod task;
 
 use btvm_jit::abi::{sreg, RegFile, SegCache, Tlb};
 use btvm_jit::flags::FLAG_VM;
@@ -79,10 +84,14 @@ pub struct Cpu {
     pub ldtr: SegCache,
     /// TR with its cached descriptor.
     pub tr: SegCache,
-    /// Current privilege level.
+    /// Current privilege level: CS.RPL in protected mode, 3 in virtual-8086
+    /// mode, 0 in real mode. Change it with [`Cpu::set_cpl`] (the TLB
+    /// depends on it).
     pub cpl: u8,
     /// The software TLB the MMU fills.
     pub tlb: Box<Tlb>,
+    /// What the MMU keeps per TLB entry beside it (privilege, global).
+    pub tlb_side: Box<mmu::TlbSide>,
     /// Interrupts are inhibited for one instruction (after STI, MOV SS, POP SS).
     pub irq_shadow: bool,
     /// Executing HLT: waiting for an interrupt.
@@ -91,6 +100,8 @@ pub struct Cpu {
     pub tsc_offset: u64,
     /// IA32_SYSENTER_CS, _ESP, _EIP.
     pub sysenter: [u32; 3],
+    /// The x87 FPU (power-on state: see `crate::fpu::Fpu::new`).
+    pub fpu: crate::fpu::Fpu,
 }
 
 impl Default for Cpu {
@@ -125,10 +136,12 @@ impl Cpu {
             tr: SegCache::default(),
             cpl: 0,
             tlb: Box::default(),
+            tlb_side: Box::default(),
             irq_shadow: false,
             halted: false,
             tsc_offset: 0,
             sysenter: [0; 3],
+            fpu: crate::fpu::Fpu::new(),
         }
     }
 

@@ -41,7 +41,7 @@ pub fn handler(m: Mnemonic) -> Option<Handler> {
 // ---- flag helpers shared by all groups ---------------------------------
 
 /// Whether one flag (a single `FLAG_*` bit) is set, materialising lazily.
-#[inline]
+#[inline(always)]
 pub fn flag(ctx: &Ctx, f: u32) -> bool {
     let r = &ctx.cpu.regs;
     if r.lazy.mask & f == 0 {
@@ -55,7 +55,7 @@ pub fn flag(ctx: &Ctx, f: u32) -> bool {
 }
 
 /// The carry flag as 0 or 1.
-#[inline]
+#[inline(always)]
 pub fn cf(ctx: &Ctx) -> u32 {
     u32::from(flag(ctx, FLAG_CF))
 }
@@ -81,7 +81,7 @@ fn set_flag_op(ctx: &mut Ctx, f: u32, on: bool) -> Step {
 }
 
 /// Record a lazily evaluated ADD/SUB/LOGIC result of `n` bytes.
-#[inline]
+#[inline(always)]
 pub fn set_lazy(ctx: &mut Ctx, kind: u32, n: usize, a: u32, b: u32, r: u32, which: u32) {
     let regs = &mut ctx.cpu.regs;
     if regs.lazy.mask & !which != 0 {
@@ -92,7 +92,7 @@ pub fn set_lazy(ctx: &mut Ctx, kind: u32, n: usize, a: u32, b: u32, r: u32, whic
 }
 
 /// Evaluate a condition code (Jcc, SETcc, CMOVcc).
-#[inline]
+#[inline(always)]
 pub fn condition(ctx: &Ctx, cc: ConditionCode) -> bool {
     match cc {
         ConditionCode::o => flag(ctx, FLAG_OF),

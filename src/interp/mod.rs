@@ -19,13 +19,17 @@
 //! - `branch.rs` JMP/Jcc/CALL/RET/LOOP/JCXZ/INT/IRET/INTO/BOUND
 //! - `stack.rs` PUSH/POP/PUSHA/POPA/PUSHF/POPF/ENTER/LEAVE
 //! - `mov.rs` MOV/MOVZX/MOVSX/XCHG/XADD/CMPXCHG/LEA/LxS/XLAT/CBW...
-//! - `system.rs` HLT, CLI/STI, IN/OUT, CPUID, RDTSC, flag bit ops, #UD
+//! - `fpu.rs` (+ `fpu_ops.rs`) the x87 instructions and WAIT, over `crate::fpu`
+//! - `system.rs` HLT, CLI/STI, IN/OUT, CPUID, RDTSC, MSRs, SYSENTER/SYSEXIT, #UD
+//! - `system_regs.rs` MOV to/from CRn/DRn
+//! - `sysinsn.rs` LGDT..SIDT, LLDT/LTR, LAR/LSL/VERR/VERW, ARPL, LMSW, INVLPG
 
 pub mod alu;
 pub mod bcd;
 pub mod bits;
 pub mod branch;
 pub mod decode_cache;
+pub mod fpu;
 pub mod mov;
 pub mod muldiv;
 pub mod operand;
@@ -34,6 +38,7 @@ pub mod stack;
 pub mod string;
 pub mod system;
 pub mod system_regs;
+pub mod sysinsn;
 
 use btvm_jit::abi::{gpr, sreg, Tlb};
 use iced_x86::{Instruction, Mnemonic};
@@ -58,6 +63,8 @@ pub fn handler_for(m: Mnemonic) -> Option<Handler> {
         .or_else(|| stack::handler(m))
         .or_else(|| mov::handler(m))
         .or_else(|| system::handler(m))
+        .or_else(|| fpu::handler(m))
+        .or_else(|| sysinsn::handler(m))
 }
 
 /// The #UD handler, used for every undecodable or unimplemented opcode.

@@ -20,7 +20,7 @@ pub enum Loc {
 }
 
 /// Read a general-purpose register of any width (8-bit high halves included).
-#[inline]
+#[inline(always)]
 pub fn get_reg(ctx: &Ctx, r: Register) -> u32 {
     let v = r as usize;
     let g = &ctx.cpu.regs.gpr;
@@ -36,7 +36,7 @@ pub fn get_reg(ctx: &Ctx, r: Register) -> u32 {
 
 /// Write a general-purpose register of any width, leaving the other bits of
 /// the full register alone (as 8/16-bit writes do on IA-32).
-#[inline]
+#[inline(always)]
 pub fn set_reg(ctx: &mut Ctx, r: Register, value: u32) {
     let v = r as usize;
     let g = &mut ctx.cpu.regs.gpr;
@@ -50,13 +50,13 @@ pub fn set_reg(ctx: &mut Ctx, r: Register, value: u32) {
 }
 
 /// Index of a segment register (`sreg::*`) from an iced register.
-#[inline]
+#[inline(always)]
 pub fn sreg_index(r: Register) -> usize {
     (r as usize).wrapping_sub(Register::ES as usize).min(sreg::GS)
 }
 
 /// Width in bytes of a register operand.
-#[inline]
+#[inline(always)]
 pub fn reg_size(r: Register) -> usize {
     match r as usize {
         1..=20 => 1,
@@ -93,7 +93,7 @@ pub const fn sext(v: u32, n: usize) -> u32 {
 }
 
 /// Whether the memory operand uses 32-bit addressing.
-#[inline]
+#[inline(always)]
 pub fn addr32(i: &Instruction) -> bool {
     let b = i.memory_base();
     let x = i.memory_index();
@@ -108,7 +108,7 @@ pub fn addr32(i: &Instruction) -> bool {
 
 /// Effective address of the memory operand: (segment index, offset), with
 /// 16-bit address arithmetic wrapping at 64 KiB.
-#[inline]
+#[inline(always)]
 pub fn ea(ctx: &Ctx, i: &Instruction) -> (usize, u32) {
     let mut off = i.memory_displacement32();
     let b = i.memory_base();
@@ -126,7 +126,7 @@ pub fn ea(ctx: &Ctx, i: &Instruction) -> (usize, u32) {
 }
 
 /// Width in bytes of operand 0 (its register or memory size).
-#[inline]
+#[inline(always)]
 pub fn op_size(i: &Instruction, op: u32) -> usize {
     match i.op_kind(op) {
         OpKind::Register => reg_size(i.op_register(op)),
@@ -138,7 +138,7 @@ pub fn op_size(i: &Instruction, op: u32) -> usize {
 }
 
 /// Resolve operand `op` to a location (registers and memory only).
-#[inline]
+#[inline(always)]
 pub fn loc(ctx: &Ctx, i: &Instruction, op: u32) -> Loc {
     match i.op_kind(op) {
         OpKind::Memory => {
@@ -150,7 +150,7 @@ pub fn loc(ctx: &Ctx, i: &Instruction, op: u32) -> Loc {
 }
 
 /// Read `n` bytes from a location.
-#[inline]
+#[inline(always)]
 pub fn read_loc(ctx: &mut Ctx, l: Loc, n: usize) -> Step<u32> {
     match l {
         Loc::Reg(r) => Ok(get_reg(ctx, r)),
@@ -159,7 +159,7 @@ pub fn read_loc(ctx: &mut Ctx, l: Loc, n: usize) -> Step<u32> {
 }
 
 /// Write `n` bytes to a location.
-#[inline]
+#[inline(always)]
 pub fn write_loc(ctx: &mut Ctx, l: Loc, n: usize, v: u32) -> Step {
     match l {
         Loc::Reg(r) => {
@@ -172,7 +172,7 @@ pub fn write_loc(ctx: &mut Ctx, l: Loc, n: usize, v: u32) -> Step {
 
 /// Read operand `op` of any kind as an `n`-byte value (immediates are
 /// sign-extended as encoded and truncated to `n` bytes).
-#[inline]
+#[inline(always)]
 pub fn read_op(ctx: &mut Ctx, i: &Instruction, op: u32, n: usize) -> Step<u32> {
     match i.op_kind(op) {
         OpKind::Register => Ok(get_reg(ctx, i.op_register(op))),
@@ -185,7 +185,7 @@ pub fn read_op(ctx: &mut Ctx, i: &Instruction, op: u32, n: usize) -> Step<u32> {
 }
 
 /// Write operand `op` (register or memory).
-#[inline]
+#[inline(always)]
 pub fn write_op(ctx: &mut Ctx, i: &Instruction, op: u32, n: usize, v: u32) -> Step {
     let l = loc(ctx, i, op);
     write_loc(ctx, l, n, v)

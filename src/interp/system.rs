@@ -1,11 +1,13 @@
 //! System and I/O instructions: HLT, CLI/STI, IN/OUT, CPUID, RDTSC,
-//! NOP/WAIT/FPU escapes without an FPU, and the #UD-raising forms.
+//! RDMSR/WRMSR, SYSENTER/SYSEXIT, NOP, and the #UD-raising forms (WAIT
+//! and the x87 escapes are in `fpu.rs`).
 //!
-//! Privilege checks (IOPL for CLI/STI/IN/OUT, CPL 0 for HLT) apply in
-//! protected mode; in real mode everything is allowed.
+//! Privilege checks (IOPL for CLI/STI/IN/OUT, CPL 0 for HLT and the MSR
+//! instructions) apply in protected mode; in real mode everything is
+//! allowed.
 
-use btvm_jit::abi::gpr;
-use btvm_jit::flags::{FLAG_IF, FLAG_IOPL};
+use btvm_jit::abi::{gpr, sreg, SegCache};
+use btvm_jit::flags::{FLAG_IF, FLAG_IOPL, FLAG_RF, FLAG_VM};
 use iced_x86::{Instruction, Mnemonic, OpKind};
 
 use super::alu::set_flag;
@@ -24,7 +26,11 @@ pub fn handler(m: Mnemonic) -> Option<Handler> {
         Mnemonic::Out => out,
         Mnemonic::Cpuid => cpuid,
         Mnemonic::Rdtsc => rdtsc,
-        Mnemonic::Nop | Mnemonic::Pause | Mnemonic::Wait | Mnemonic::Fnop => |_, _| Ok(()),
+        Mnemonic::Rdmsr => rdmsr,
+        Mnemonic::Wrmsr => wrmsr,
+        Mnemonic::Sysenter => sysenter,
+        Mnemonic::Sysexit => sysexit,
+        Mnemonic::Nop | Mnemonic::Pause => |_, _| Ok(()),
         Mnemonic::Ud0 | Mnemonic::Ud1 | Mnemonic::Ud2 => |_, _| fault(UD),
         _ => return None,
     })
@@ -151,6 +157,84 @@ fn rdtsc(ctx: &mut Ctx, _i: &Instruction) -> Step {
     Ok(())
 }
 
+/// IA32_TIME_STAMP_COUNTER.
+const MSR_TSC: u32 = 0x10;
+/// IA32_SYSENTER_CS, then _ESP (0x175) and _EIP (0x176).
+const MSR_SYSENTER_CS: u32 = 0x174;
+
+/// RDMSR: ECX names the MSR, EDX:EAX receives it. CPL 0 only; an MSR this
+/// model lacks is #GP(0).
+fn rdmsr(ctx: &mut Ctx, _i: &Instruction) -> Step {
+    if cpl(ctx) != 0 {
+        return fault_code(GP, 0);
+    }
+    let v: u64 = match ctx.cpu.regs.gpr[gpr::ECX] {
+        MSR_TSC => ctx.cpu.tsc(),
+        n @ MSR_SYSENTER_CS..=0x176 => u64::from(ctx.cpu.sysenter[(n - MSR_SYSENTER_CS) as usize]),
+        _ => return fault_code(GP, 0),
+    };
+    ctx.cpu.regs.gpr[gpr::EAX] = v as u32;
+    ctx.cpu.regs.gpr[gpr::EDX] = (v >> 32) as u32;
+    Ok(())
+}
+
+/// WRMSR: EDX:EAX into the MSR ECX names. Writing the TSC sets the offset
+/// from the instruction count so the TSC reads back the value and counts
+/// on from it.
+fn wrmsr(ctx: &mut Ctx, _i: &Instruction) -> Step {
+    if cpl(ctx) != 0 {
+        return fault_code(GP, 0);
+    }
+    let g = &ctx.cpu.regs.gpr;
+    let v = u64::from(g[gpr::EDX]) << 32 | u64::from(g[gpr::EAX]);
+    match g[gpr::ECX] {
+        MSR_TSC => ctx.cpu.tsc_offset = v.wrapping_sub(ctx.cpu.regs.icount),
+        n @ MSR_SYSENTER_CS..=0x176 => ctx.cpu.sysenter[(n - MSR_SYSENTER_CS) as usize] = v as u32,
+        _ => return fault_code(GP, 0),
+    }
+    Ok(())
+}
+
+/// A flat 4 GiB segment cache (SYSENTER/SYSEXIT load these without
+/// reading the GDT). `code`: readable code; else writable data.
+fn flat_segment(selector: u16, code: bool, dpl: u16) -> SegCache {
+    let typ = if code { 0xB } else { 0x3 };
+    let attr = SegCache::ATTR_G | SegCache::ATTR_DB | SegCache::ATTR_PRESENT | SegCache::ATTR_S | dpl << 5 | typ;
+    SegCache { base: 0, limit: u32::MAX, selector, attr }
+}
+
+/// SYSENTER: to ring 0 at SYSENTER_CS:SYSENTER_EIP with the stack
+/// SYSENTER_CS+8:SYSENTER_ESP, flat segments; clears VM, IF and RF.
+/// #GP(0) in real mode or with a null SYSENTER_CS.
+fn sysenter(ctx: &mut Ctx, _i: &Instruction) -> Step {
+    let cs = ctx.cpu.sysenter[0] as u16 & 0xFFFC;
+    if !ctx.cpu.protected() || cs == 0 {
+        return fault_code(GP, 0);
+    }
+    let f = ctx.cpu.regs.eflags() & !(FLAG_VM | FLAG_IF | FLAG_RF);
+    ctx.cpu.regs.set_eflags(f);
+    ctx.cpu.regs.seg[sreg::SS] = flat_segment(cs.wrapping_add(8), false, 0);
+    ctx.cpu.regs.gpr[gpr::ESP] = ctx.cpu.sysenter[1];
+    ctx.commit_cs(flat_segment(cs, true, 0), 0);
+    ctx.cpu.regs.eip = ctx.cpu.sysenter[2];
+    Ok(())
+}
+
+/// SYSEXIT: to ring 3 at SYSENTER_CS+16:EDX with the stack
+/// SYSENTER_CS+24:ECX. #GP(0) unless in protected mode at CPL 0 with a
+/// non-null SYSENTER_CS.
+fn sysexit(ctx: &mut Ctx, _i: &Instruction) -> Step {
+    let cs = ctx.cpu.sysenter[0] as u16 & 0xFFFC;
+    if !ctx.cpu.protected() || cpl(ctx) != 0 || cs == 0 {
+        return fault_code(GP, 0);
+    }
+    ctx.cpu.regs.seg[sreg::SS] = flat_segment(cs.wrapping_add(24) | 3, false, 3);
+    ctx.cpu.regs.gpr[gpr::ESP] = ctx.cpu.regs.gpr[gpr::ECX];
+    ctx.cpu.regs.eip = ctx.cpu.regs.gpr[gpr::EDX];
+    ctx.commit_cs(flat_segment(cs.wrapping_add(16) | 3, true, 3), 3);
+    Ok(())
+}
+
 impl Ctx<'_> {
     /// Check the TSS I/O permission bitmap for `n` bytes at `port`
     /// (protected mode with CPL > IOPL, or v86 mode): #GP(0) unless every
@@ -172,5 +256,88 @@ impl Ctx<'_> {
             return fault_code(GP, 0);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::{Cpu, CR0_PE};
+    use crate::memory::GuestMemory;
+    use crate::platform::NullPlatform;
+
+    /// Decode `bytes` as 32-bit code and run the handler once.
+    fn run32(cpu: &mut Cpu, bytes: &[u8]) -> Step {
+        let mut mem = GuestMemory::new(1).unwrap();
+        let mut dec = iced_x86::Decoder::new(32, bytes, iced_x86::DecoderOptions::NONE);
+        let i = dec.decode();
+        let h = handler(i.mnemonic()).expect("system mnemonic");
+        let mut io = NullPlatform;
+        let mut c = Ctx { cpu, mem: &mut mem, io: &mut io };
+        h(&mut c, &i)
+    }
+
+    const RDMSR: [u8; 2] = [0x0F, 0x32];
+    const WRMSR: [u8; 2] = [0x0F, 0x30];
+
+    #[test]
+    fn tsc_write_sets_the_counter() {
+        let mut cpu = Cpu::new();
+        cpu.regs.icount = 1000;
+        cpu.regs.gpr[gpr::ECX] = MSR_TSC;
+        cpu.regs.gpr[gpr::EDX] = 0x100;
+        cpu.regs.gpr[gpr::EAX] = 5;
+        run32(&mut cpu, &WRMSR).unwrap();
+        assert_eq!(cpu.tsc(), 0x100_0000_0005);
+        cpu.regs.icount += 10;
+        run32(&mut cpu, &RDMSR).unwrap();
+        assert_eq!((cpu.regs.gpr[gpr::EDX], cpu.regs.gpr[gpr::EAX]), (0x100, 15));
+    }
+
+    #[test]
+    fn unknown_msr_and_cpl3_are_gp() {
+        let mut cpu = Cpu::new();
+        cpu.regs.gpr[gpr::ECX] = 0x1B; // APIC base: not on this model
+        assert_eq!(run32(&mut cpu, &RDMSR), fault_code(GP, 0));
+        assert_eq!(run32(&mut cpu, &WRMSR), fault_code(GP, 0));
+        cpu.cr0 |= CR0_PE;
+        cpu.cpl = 3;
+        cpu.regs.gpr[gpr::ECX] = MSR_SYSENTER_CS;
+        assert_eq!(run32(&mut cpu, &RDMSR), fault_code(GP, 0));
+    }
+
+    #[test]
+    fn sysenter_then_sysexit() {
+        let mut cpu = Cpu::new();
+        cpu.cr0 |= CR0_PE;
+        cpu.cpl = 3;
+        cpu.sysenter = [0x10, 0x8000, 0xC000_1000];
+        cpu.regs.set_eflags(FLAG_IF | 2);
+        run32(&mut cpu, &[0x0F, 0x34]).unwrap();
+        assert_eq!(cpu.cpl, 0);
+        assert_eq!(cpu.regs.seg[sreg::CS].selector, 0x10);
+        assert_eq!(cpu.regs.seg[sreg::SS].selector, 0x18);
+        assert_eq!((cpu.regs.eip, cpu.regs.gpr[gpr::ESP]), (0xC000_1000, 0x8000));
+        assert_eq!(cpu.regs.flags & FLAG_IF, 0);
+        cpu.regs.gpr[gpr::ECX] = 0x7000;
+        cpu.regs.gpr[gpr::EDX] = 0x0804_8000;
+        run32(&mut cpu, &[0x0F, 0x35]).unwrap();
+        assert_eq!(cpu.cpl, 3);
+        assert_eq!(cpu.regs.seg[sreg::CS].selector, 0x23);
+        assert_eq!(cpu.regs.seg[sreg::SS].selector, 0x2B);
+        assert_eq!(cpu.regs.seg[sreg::CS].dpl(), 3);
+        assert_eq!((cpu.regs.eip, cpu.regs.gpr[gpr::ESP]), (0x0804_8000, 0x7000));
+        assert_eq!(run32(&mut cpu, &[0x0F, 0x35]), fault_code(GP, 0)); // SYSEXIT at CPL 3
+    }
+
+    #[test]
+    fn cpuid_model_facts() {
+        let [_, b, c, d] = cpuid_leaf(0);
+        let vendor: Vec<u8> = [b, d, c].iter().flat_map(|r| r.to_le_bytes()).collect();
+        assert_eq!(&vendor, b"GenuineIntel");
+        let [a, _, _, d] = cpuid_leaf(1);
+        assert_eq!((a >> 8) & 0xF, 6);
+        assert_eq!(d & 0xA939, 0xA939); // FPU PSE TSC MSR CX8 SEP PGE CMOV
+        assert_eq!(d & 2, 0); // no VME
     }
 }
