@@ -9,10 +9,13 @@
 #![deny(unsafe_code)]
 
 pub mod bios;
+pub mod console;
 pub mod cpu;
 pub mod error;
 pub mod fpu;
+pub mod guest;
 pub mod interp;
+pub mod loader;
 pub mod machine;
 pub mod memory;
 pub mod platform;

@@ -3,8 +3,14 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Result;
+use btvm::console::{HostConsole, SerialBackend};
+use btvm::machine::clock::ClockKind;
+use btvm::machine::{Config, Limits, LinuxPayload, Machine, Payload};
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// btvm: a full-system x86 PC emulator (interpreter, JIT, KVM).
@@ -36,15 +42,51 @@ struct RunArgs {
     /// execution starts at F000:FFF0.
     #[arg(long, value_name = "FILE")]
     bios: Option<PathBuf>,
+    /// Boot this Linux bzImage directly (x86 32-bit boot protocol).
+    #[arg(long, value_name = "FILE")]
+    kernel: Option<PathBuf>,
+    /// Initial ramdisk for --kernel.
+    #[arg(long, value_name = "FILE", requires = "kernel")]
+    initrd: Option<PathBuf>,
+    /// Kernel command line for --kernel [default: console=ttyS0] or for the
+    /// bundled guest [default: console=ttyS0 panic=-1].
+    #[arg(long, value_name = "CMDLINE")]
+    append: Option<String>,
     /// Guest RAM in MiB.
     #[arg(short = 'm', long = "memory", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=3584))]
     memory: u32,
     /// Execution engine.
     #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
     engine: EngineArg,
+    /// Device time: `host` (wall clock) or `virtual` (from retired
+    /// instructions: runs are reproducible byte for byte).
+    #[arg(long, value_enum, default_value_t = ClockArg::Host)]
+    clock: ClockArg,
+    /// Rate of the virtual clock in guest MIPS (instructions per virtual
+    /// microsecond).
+    #[arg(long, value_name = "MIPS", default_value_t = btvm::machine::clock::DEFAULT_VIRTUAL_MIPS, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    mips: u32,
+    /// COM1: `stdio`, `file:PATH` or `null`.
+    #[arg(long, value_name = "BACKEND", default_value = "stdio")]
+    serial: SerialBackend,
+    /// On reset or triple fault, restart the machine instead of exiting.
+    #[arg(long)]
+    reboot: bool,
     /// Stop after this many guest instructions (exit status 124).
     #[arg(long, value_name = "N")]
     max_instructions: Option<u64>,
+    /// Stop after this many wall-clock seconds (exit status 124).
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<f64>,
+}
+
+/// Device time source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ClockArg {
+    /// Wall-clock time.
+    Host,
+    /// Time from retired instructions (deterministic).
+    Virtual,
 }
 
 #[derive(clap::Args)]
@@ -67,6 +109,12 @@ struct SstArgs {
 }
 
 fn main() -> ExitCode {
+    // A panic must not leave the terminal in raw mode.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        btvm::console::restore_terminal();
+        default_hook(info);
+    }));
     let cli = Cli::parse();
     let r = match cli.command {
         Command::Run(a) => run(a),
@@ -98,8 +146,45 @@ fn sst(a: SstArgs) -> Result<ExitCode> {
 
 fn run(a: RunArgs) -> Result<ExitCode> {
     let _ = a.engine;
-    let mut m = btvm::machine::Machine::new(btvm::machine::Config { memory_mib: a.memory, bios: a.bios })?;
-    let exit = m.run(a.max_instructions);
+    let clock = match a.clock {
+        ClockArg::Host => ClockKind::Host,
+        ClockArg::Virtual => ClockKind::Virtual { mips: a.mips },
+    };
+    let timeout = match a.timeout {
+        Some(t) if !(t > 0.0 && t.is_finite()) => anyhow::bail!("--timeout {t}: must be a positive number of seconds"),
+        t => t.map(Duration::from_secs_f64),
+    };
+    let bios = a.bios.map(Payload::read).transpose()?;
+    let linux = match a.kernel {
+        Some(k) => Some(LinuxPayload {
+            kernel: Payload::read(k)?,
+            initrd: a.initrd.map(Payload::read).transpose()?,
+            cmdline: a.append.unwrap_or_else(|| "console=ttyS0".to_string()),
+        }),
+        // No guest named: boot the bundled Linux.
+        None if bios.is_none() => Some(btvm::guest::linux(a.append)),
+        None => {
+            if a.append.is_some() {
+                anyhow::bail!("--append needs --kernel (or no --bios, for the bundled guest)");
+            }
+            None
+        }
+    };
+    let cfg = Config { memory_mib: a.memory, bios, linux, clock, reboot: a.reboot, rtc_start: None };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))?;
+    }
+    let console = HostConsole::open(&a.serial)?;
+    let mut m = Machine::with_console(cfg, console.out.clone())?;
+    if let Some(input) = console.input {
+        m.set_input(input);
+    }
+    let limits = Limits { max_instructions: a.max_instructions, timeout, interrupt: Some(stop) };
+    let exit = m.run(&limits);
+    // Terminal back to normal before the last line.
+    drop(console.raw);
     eprintln!("btvm: {}", exit.describe());
     Ok(ExitCode::from(exit.status()))
 }

@@ -16,6 +16,15 @@ pub trait Platform {
     fn mmio_read(&mut self, addr: u32, size: AccessSize) -> u32;
     /// Write to device memory. Same return convention as `io_write`.
     fn mmio_write(&mut self, addr: u32, size: AccessSize, value: u32) -> bool;
+    /// Called before every port access with the number of instructions
+    /// retired so far, so timed devices see the exact current time.
+    fn sync(&mut self, _icount: u64) {}
+    /// The machine time in nanoseconds after `icount` retired instructions:
+    /// the time-stamp counter's source (a 1 GHz TSC). Without a machine
+    /// clock, one instruction is one nanosecond.
+    fn time_ns(&mut self, icount: u64) -> u64 {
+        icount
+    }
 }
 
 /// No devices at all: every port and MMIO read returns all-ones, writes are

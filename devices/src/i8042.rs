@@ -123,15 +123,16 @@ pub struct I8042 {
 }
 
 impl I8042 {
-    /// A controller as a PC BIOS leaves it (command byte 0x45, A20 off),
-    /// driving `kbd_irq` (IRQ 1) and `aux_irq` (IRQ 12).
+    /// A controller at power-on: command byte 0x45 and the A20 gate open
+    /// (as QEMU's and most chipsets' reset state; a BIOS that wants it
+    /// closed closes it during POST), driving `kbd_irq` (IRQ 1) and `aux_irq` (IRQ 12).
     pub fn new(kbd_irq: Box<dyn IrqLine>, aux_irq: Box<dyn IrqLine>) -> Self {
         let mut ram = [0; RAM_SIZE];
         ram[0] = COMMAND_BYTE_DEFAULT;
         I8042 {
             kbd: Ps2Keyboard::new(),
             ram,
-            output_port: OUT_RESET_INACTIVE | OUT_KBD_LINES,
+            output_port: OUT_RESET_INACTIVE | OUT_A20 | OUT_KBD_LINES,
             ob: None,
             replies: VecDeque::new(),
             last_data: 0,
@@ -450,7 +451,10 @@ mod tests {
     #[test]
     fn output_port_a20_and_reset_are_returned_as_events() {
         let (mut kbc, _, _) = new_i8042();
+        assert!(kbc.a20(), "open at power-on");
+        write_output_port(&mut kbc, 0xDD);
         assert!(!kbc.a20());
+        assert_eq!(kbc.take_events(), vec![CpuLineEvent::A20(false)]);
         write_output_port(&mut kbc, 0xDF);
         assert!(kbc.a20());
         assert_eq!(kbc.take_events(), vec![CpuLineEvent::A20(true)]);

@@ -32,15 +32,45 @@
 //! - `post.rs`          [`PostCode`]: port 0x80 POST code latch
 //! - `debug_exit.rs`    [`DebugExit`]: QEMU isa-debug-exit semantics
 //! - `debug_console.rs` [`DebugConsole`]: port 0xE9 debug console
+//! - `block.rs`         [`BlockDevice`], [`MemDisk`], [`Geometry`]: disk images for the controllers
+//! - `ata.rs`           [`AtaChannel`]: ATA/IDE PIO channel, hard disk as device 0, IRQ 14
+//! - `ata_regs.rs`      ATA register offsets, status/error bits, command decoding
+//! - `ata_drive.rs`     the disk behind a channel: CHS translation, PIO data phase (private)
+//! - `ata_identify.rs`  the IDENTIFY DEVICE block (private)
+//! - `ata_testing.rs`   test-only: the host side of a channel for protocol tests
+//! - `dma8237.rs`       [`Dma8237Pair`]: ISA DMA, page registers, [`DmaMemory`]/[`DmaDevice`]
+//! - `dma8237_chip.rs`  one 8237A: registers, modes, terminal count (private)
+//! - `fdc.rs`           [`Fdc82077`]: 82077AA floppy controller, IRQ 6, DMA channel 2
+//! - `fdc_regs.rs`      82077AA registers, ST0-ST3 bits, data rates, command decoding
+//! - `fdc_drive.rs`     [`FloppyMedia`] and a drive's head, disk change, sector lookup
+//! - `fdc_transfer.rs`  READ/WRITE DATA and FORMAT TRACK execution, result C/H/R/N (private)
+//! - `fdc_settings.rs`  SPECIFY/CONFIGURE/LOCK/PERPENDICULAR registers, DUMPREG (private)
+//! - `fdc_testing.rs`   test-only: DMA, RAM, IRQ 6 and a clock around the FDC
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod ata;
+mod ata_drive;
+mod ata_identify;
+pub mod ata_regs;
+#[cfg(test)]
+mod ata_testing;
+pub mod block;
 pub mod bus;
 mod calendar;
 pub mod cmos;
 pub mod debug_console;
 pub mod debug_exit;
+pub mod dma8237;
+mod dma8237_chip;
 pub mod event;
+pub mod fdc;
+mod fdc_drive;
+pub mod fdc_regs;
+mod fdc_settings;
+#[cfg(test)]
+mod fdc_testing;
+mod fdc_transfer;
 pub mod i8042;
 mod i8042_regs;
 pub mod irq;
@@ -59,11 +89,15 @@ pub mod time;
 pub mod uart16550;
 pub mod vga_text;
 
+pub use ata::AtaChannel;
+pub use block::{BlockDevice, BlockError, Geometry, MemDisk};
 pub use bus::{AccessSize, MmioDevice, PortDevice};
 pub use cmos::Cmos;
 pub use debug_console::DebugConsole;
 pub use debug_exit::DebugExit;
+pub use dma8237::{Dma8237Pair, DmaDevice, DmaMemory};
 pub use event::CpuLineEvent;
+pub use fdc::{Fdc82077, FloppyError, FloppyMedia};
 pub use i8042::{I8042Event, I8042};
 pub use irq::{IrqLevels, IrqLine, IrqPin, NoIrq, TestLine};
 pub use pic8259::Pic8259Pair;

@@ -268,15 +268,23 @@ impl Ctx<'_> {
         self.read_seg(sreg::SS, off, n)
     }
 
-    // ---- ports ---------------------------------------------------------
+    // ---- ports and time ------------------------------------------------
+
+    /// The time-stamp counter: machine time (1 GHz) plus the guest's offset
+    /// (set by WRMSR to the TSC).
+    pub fn tsc(&mut self) -> u64 {
+        self.io.time_ns(self.cpu.regs.icount).wrapping_add(self.cpu.tsc_offset)
+    }
 
     /// IN from a port.
     pub fn port_in(&mut self, port: u16, n: usize) -> u32 {
+        self.io.sync(self.cpu.regs.icount);
         self.io.io_read(port, access_size(n))
     }
 
     /// OUT to a port; raises `attention` when the machine asks for it.
     pub fn port_out(&mut self, port: u16, n: usize, v: u32) {
+        self.io.sync(self.cpu.regs.icount);
         if self.io.io_write(port, access_size(n), v) {
             self.cpu.regs.attention = 1;
         }

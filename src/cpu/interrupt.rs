@@ -451,16 +451,15 @@ mod tests {
         rom[0xFFF0..0xFFFE].copy_from_slice(&[
             0x2E, 0x0F, 0x01, 0x1E, 0xF8, 0xFF, 0x0F, 0x0B, 0, 0, 0, 0, 0, 0,
         ]);
-        let path =
-            std::env::temp_dir().join(format!("btvm-triple-fault-{}.bin", std::process::id()));
-        std::fs::write(&path, &rom).unwrap();
         let cfg = crate::machine::Config {
             memory_mib: 1,
-            bios: Some(path.clone()),
+            bios: Some(crate::machine::Payload { data: rom, name: "rom".into() }),
+            ..Default::default()
         };
-        let mut m = crate::machine::Machine::with_console(cfg, Box::new(std::io::sink())).unwrap();
-        let exit = m.run(Some(1000));
-        std::fs::remove_file(&path).ok();
+        let console = crate::machine::pc::ConsoleOut::new(Box::new(std::io::sink()));
+        let mut m = crate::machine::Machine::with_console(cfg, console).unwrap();
+        let limits = crate::machine::Limits { max_instructions: Some(1000), ..Default::default() };
+        let exit = m.run(&limits);
         assert_eq!(exit, crate::machine::Exit::TripleFault);
         assert!(exit.describe().contains("triple fault"));
     }

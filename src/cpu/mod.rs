@@ -96,7 +96,7 @@ pub struct Cpu {
     pub irq_shadow: bool,
     /// Executing HLT: waiting for an interrupt.
     pub halted: bool,
-    /// Added to the instruction count to form the TSC (WRMSR/WRTSC).
+    /// Added to the machine time (ns) to form the TSC (set by WRMSR).
     pub tsc_offset: u64,
     /// IA32_SYSENTER_CS, _ESP, _EIP.
     pub sysenter: [u32; 3],
@@ -179,12 +179,6 @@ impl Cpu {
     #[inline]
     pub fn stack32(&self) -> bool {
         self.regs.seg[sreg::SS].is_32bit()
-    }
-
-    /// The time-stamp counter.
-    #[inline]
-    pub fn tsc(&self) -> u64 {
-        self.regs.icount.wrapping_add(self.tsc_offset)
     }
 
     /// Load a segment register the real-mode way (base = selector * 16),

@@ -40,8 +40,10 @@ pub fn handler(m: Mnemonic) -> Option<Handler> {
         Bts => bts,
         Btr => btr,
         Btc => btc,
-        Bsf => bsf,
-        Bsr => bsr,
+        // Without BMI1/LZCNT (a P6 has neither) F3 0F BC/BD are BSF/BSR
+        // with an ignored REP prefix; iced decodes them as TZCNT/LZCNT.
+        Bsf | Tzcnt => bsf,
+        Bsr | Lzcnt => bsr,
         Bswap => bswap,
         Seto | Setno | Setb | Setae | Sete | Setne | Setbe | Seta | Sets | Setns | Setp | Setnp
         | Setl | Setge | Setle | Setg => setcc,
@@ -285,6 +287,25 @@ mod tests {
         t.set(gpr::EAX, 0x1234_5678);
         t.run(&[0x0F, 0xBC, 0xC3]).unwrap(); // bsf ax, bx
         assert_eq!(t.r(gpr::EAX), 0x1234_5678);
+        assert_eq!(t.flags() & FLAG_ZF, FLAG_ZF);
+    }
+
+    /// Regression: Linux 6.1 (built for a 586) runs `f3 0f bc` expecting
+    /// BSF; iced calls it TZCNT, which a P6 does not have.
+    #[test]
+    fn rep_bsf_and_rep_bsr_are_bsf_and_bsr_on_a_p6() {
+        let mut t = T::new();
+        t.set(gpr::EDX, 0x0000_1000);
+        t.run(&[0x66, 0xF3, 0x0F, 0xBC, 0xCA]).unwrap(); // rep bsf ecx, edx
+        assert_eq!(t.r(gpr::ECX), 12);
+        t.set(gpr::EDX, 0x0000_0101);
+        t.run(&[0x66, 0xF3, 0x0F, 0xBD, 0xCA]).unwrap(); // rep bsr ecx, edx
+        assert_eq!(t.r(gpr::ECX), 8);
+        // A zero source sets ZF and keeps the destination (TZCNT would
+        // write the operand size and set CF).
+        t.set(gpr::EDX, 0);
+        t.run(&[0x66, 0xF3, 0x0F, 0xBC, 0xCA]).unwrap();
+        assert_eq!(t.r(gpr::ECX), 8);
         assert_eq!(t.flags() & FLAG_ZF, FLAG_ZF);
     }
 

@@ -151,7 +151,7 @@ fn rdtsc(ctx: &mut Ctx, _i: &Instruction) -> Step {
     if ctx.cpu.cr4 & crate::cpu::CR4_TSD != 0 && cpl(ctx) != 0 && ctx.cpu.protected() {
         return fault_code(GP, 0);
     }
-    let t = ctx.cpu.tsc();
+    let t = ctx.tsc();
     ctx.cpu.regs.gpr[gpr::EAX] = t as u32;
     ctx.cpu.regs.gpr[gpr::EDX] = (t >> 32) as u32;
     Ok(())
@@ -161,6 +161,13 @@ fn rdtsc(ctx: &mut Ctx, _i: &Instruction) -> Step {
 const MSR_TSC: u32 = 0x10;
 /// IA32_SYSENTER_CS, then _ESP (0x175) and _EIP (0x176).
 const MSR_SYSENTER_CS: u32 = 0x174;
+/// IA32_PLATFORM_ID (P6): platform bits for microcode selection; reads 0.
+const MSR_PLATFORM_ID: u32 = 0x17;
+/// EBL_CR_POWERON (P6): power-on configuration; reads 0, writes ignored.
+const MSR_EBL_CR_POWERON: u32 = 0x2A;
+/// IA32_BIOS_SIGN_ID: microcode update signature; no update is loaded, so
+/// it reads 0 and writes (the "clear then CPUID" idiom) are ignored.
+const MSR_BIOS_SIGN_ID: u32 = 0x8B;
 
 /// RDMSR: ECX names the MSR, EDX:EAX receives it. CPL 0 only; an MSR this
 /// model lacks is #GP(0).
@@ -169,8 +176,9 @@ fn rdmsr(ctx: &mut Ctx, _i: &Instruction) -> Step {
         return fault_code(GP, 0);
     }
     let v: u64 = match ctx.cpu.regs.gpr[gpr::ECX] {
-        MSR_TSC => ctx.cpu.tsc(),
+        MSR_TSC => ctx.tsc(),
         n @ MSR_SYSENTER_CS..=0x176 => u64::from(ctx.cpu.sysenter[(n - MSR_SYSENTER_CS) as usize]),
+        MSR_PLATFORM_ID | MSR_EBL_CR_POWERON | MSR_BIOS_SIGN_ID => 0,
         _ => return fault_code(GP, 0),
     };
     ctx.cpu.regs.gpr[gpr::EAX] = v as u32;
@@ -188,8 +196,9 @@ fn wrmsr(ctx: &mut Ctx, _i: &Instruction) -> Step {
     let g = &ctx.cpu.regs.gpr;
     let v = u64::from(g[gpr::EDX]) << 32 | u64::from(g[gpr::EAX]);
     match g[gpr::ECX] {
-        MSR_TSC => ctx.cpu.tsc_offset = v.wrapping_sub(ctx.cpu.regs.icount),
+        MSR_TSC => ctx.cpu.tsc_offset = v.wrapping_sub(ctx.io.time_ns(ctx.cpu.regs.icount)),
         n @ MSR_SYSENTER_CS..=0x176 => ctx.cpu.sysenter[(n - MSR_SYSENTER_CS) as usize] = v as u32,
+        MSR_EBL_CR_POWERON | MSR_BIOS_SIGN_ID => {}
         _ => return fault_code(GP, 0),
     }
     Ok(())
@@ -288,7 +297,7 @@ mod tests {
         cpu.regs.gpr[gpr::EDX] = 0x100;
         cpu.regs.gpr[gpr::EAX] = 5;
         run32(&mut cpu, &WRMSR).unwrap();
-        assert_eq!(cpu.tsc(), 0x100_0000_0005);
+        assert_eq!(cpu.regs.icount.wrapping_add(cpu.tsc_offset), 0x100_0000_0005);
         cpu.regs.icount += 10;
         run32(&mut cpu, &RDMSR).unwrap();
         assert_eq!((cpu.regs.gpr[gpr::EDX], cpu.regs.gpr[gpr::EAX]), (0x100, 15));

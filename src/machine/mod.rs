@@ -1,16 +1,74 @@
-//! The machine: guest memory, the CPU, the platform devices and the run
-//! loop that drives an engine between device events and exit reasons.
+//! The machine: guest memory, the CPU, the platform devices, the clock and
+//! the run loop that drives an engine between device events and exit
+//! reasons.
+//!
+//! One turn of the run loop (see [`Machine::run`]):
+//! 1. host input (serial bytes, quit requests) is handed to the devices;
+//! 2. every timed device is brought up to the clock's `now` and the IRQ
+//!    levels are handed to the PIC;
+//! 3. device requests are acted on (debug exit, reset, A20);
+//! 4. limits are checked (instruction budget, wall-clock timeout, signals);
+//! 5. an interrupt is delivered if IF = 1, no STI/MOV SS shadow is active
+//!    and the PIC has one;
+//! 6. a halted CPU sleeps until the next device deadline (virtual clock:
+//!    time jumps there; host clock: the thread waits, or wakes on input);
+//! 7. otherwise the engine runs a batch of instructions that ends at the
+//!    next device deadline, at an `attention` request from a device access,
+//!    at HLT, or as soon as a pending interrupt becomes deliverable.
 
+pub mod clock;
+mod exit;
 pub mod pc;
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use btvm_devices::Ticks;
+use btvm_jit::flags::FLAG_IF;
+use crossbeam::channel::{Receiver, RecvTimeoutError, TryRecvError};
 
 use crate::cpu::access::Ctx;
 use crate::cpu::exception::Stop;
 use crate::cpu::Cpu;
 use crate::error::Error;
 use crate::interp::{self, DecodeCache};
+use crate::loader::bzimage;
 use crate::memory::GuestMemory;
+use clock::{Clock, ClockKind};
+pub use exit::Exit;
+use pc::{ConsoleOut, Pc};
+
+/// A file's contents and the name to use for it in messages.
+#[derive(Clone, Debug)]
+pub struct Payload {
+    /// The bytes.
+    pub data: Vec<u8>,
+    /// Where they came from (a path, or a description of a built-in).
+    pub name: PathBuf,
+}
+
+impl Payload {
+    /// Read a file.
+    pub fn read(path: impl Into<PathBuf>) -> Result<Self, Error> {
+        let name = path.into();
+        let data = std::fs::read(&name).map_err(|e| Error::file(&name, e))?;
+        Ok(Payload { data, name })
+    }
+}
+
+/// A Linux kernel to start with the boot protocol.
+#[derive(Clone, Debug)]
+pub struct LinuxPayload {
+    /// bzImage.
+    pub kernel: Payload,
+    /// Initial ramdisk.
+    pub initrd: Option<Payload>,
+    /// Kernel command line.
+    pub cmdline: String,
+}
 
 /// What to build.
 #[derive(Clone, Debug)]
@@ -18,44 +76,55 @@ pub struct Config {
     /// Guest RAM in MiB.
     pub memory_mib: u32,
     /// A raw ROM image to map at the top of the first MiB and of 4 GiB;
-    /// `None` boots the built-in demo ROM.
-    pub bios: Option<PathBuf>,
+    /// `None` maps the built-in ROM.
+    pub bios: Option<Payload>,
+    /// Start this kernel directly instead of at the reset vector.
+    pub linux: Option<LinuxPayload>,
+    /// Device time source.
+    pub clock: ClockKind,
+    /// On reset or triple fault, restart the machine instead of stopping.
+    pub reboot: bool,
+    /// RTC time at power-on (Unix seconds); `None`: the host's time under
+    /// the host clock, [`VIRTUAL_RTC_START`] under the virtual clock.
+    pub rtc_start: Option<i64>,
 }
 
-/// Why the machine stopped.
+impl Default for Config {
+    fn default() -> Self {
+        Config { memory_mib: 64, bios: None, linux: None, clock: ClockKind::Host, reboot: false, rtc_start: None }
+    }
+}
+
+/// The RTC's power-on time under the virtual clock (2026-01-01 00:00:00
+/// UTC), so that deterministic runs see the same date.
+pub const VIRTUAL_RTC_START: i64 = 1_767_225_600;
+
+/// Input from the host side.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Exit {
-    /// The guest wrote `value` to the debug-exit port.
-    DebugExit(u32),
-    /// HLT with no way to wake up (interrupts disabled, or no interrupt source).
-    Halted,
-    /// A triple fault: the CPU shut down.
-    TripleFault,
-    /// The instruction budget (`--max-instructions`) ran out.
-    InstructionLimit(u64),
+pub enum HostInput {
+    /// Bytes typed at the serial console.
+    Serial(Vec<u8>),
+    /// The user asked btvm to quit (Ctrl-A X).
+    Quit,
 }
 
-impl Exit {
-    /// The process exit status for this reason.
-    pub fn status(&self) -> u8 {
-        match self {
-            Exit::DebugExit(v) => ((v << 1) | 1) as u8,
-            Exit::Halted => 0,
-            Exit::TripleFault => 3,
-            Exit::InstructionLimit(_) => 124,
-        }
-    }
-
-    /// One line for stderr.
-    pub fn describe(&self) -> String {
-        match self {
-            Exit::DebugExit(v) => format!("guest requested exit through the debug-exit port (value {v:#x}, status {})", self.status()),
-            Exit::Halted => "guest halted with no way to wake up".to_string(),
-            Exit::TripleFault => "triple fault: the CPU shut down".to_string(),
-            Exit::InstructionLimit(n) => format!("stopped after --max-instructions {n}"),
-        }
-    }
+/// Limits on a run.
+#[derive(Clone, Debug, Default)]
+pub struct Limits {
+    /// Stop after this many retired instructions.
+    pub max_instructions: Option<u64>,
+    /// Stop after this much wall-clock time.
+    pub timeout: Option<Duration>,
+    /// Stop when this flag becomes true (a signal handler sets it).
+    pub interrupt: Option<Arc<AtomicBool>>,
 }
+
+/// Instructions per batch when no device deadline is nearer. Small enough
+/// that the host clock and host input are looked at often (~0.1 ms).
+const MAX_BATCH: u64 = 4096;
+/// Longest sleep of a halted CPU under the host clock before the loop looks
+/// at limits again.
+const MAX_HOST_SLEEP: Duration = Duration::from_millis(20);
 
 /// A PC.
 pub struct Machine {
@@ -63,61 +132,288 @@ pub struct Machine {
     pub cpu: Cpu,
     /// Guest memory.
     pub mem: GuestMemory,
-    /// Platform devices and port wiring.
-    pub pc: pc::Pc,
+    /// Platform devices, their wiring and the clock.
+    pub pc: Pc,
     cache: DecodeCache,
+    cfg: Config,
+    input: Option<Receiver<HostInput>>,
+    serial_backlog: VecDeque<u8>,
+    /// Interrupts delivered from the PIC.
+    pub interrupts_delivered: u64,
 }
 
 impl Machine {
     /// Build a machine from a configuration, with the console on stdout.
     pub fn new(cfg: Config) -> Result<Self, Error> {
-        Self::with_console(cfg, Box::new(std::io::stdout()))
+        Self::with_console(cfg, ConsoleOut::new(Box::new(std::io::stdout())))
     }
 
     /// Build a machine whose serial/debug console output goes to `console`.
-    pub fn with_console(cfg: Config, console: Box<dyn std::io::Write>) -> Result<Self, Error> {
-        let mut mem = GuestMemory::new(cfg.memory_mib)?;
-        if let Some(path) = &cfg.bios {
-            let image = std::fs::read(path).map_err(|e| Error::file(path, e))?;
-            mem.load_rom(&image).map_err(|e| match e {
-                Error::BadRom(what) => Error::format(path, what),
-                other => other,
-            })?;
-        } else {
-            mem.load_rom(crate::bios::DEMO_ROM)?;
-        }
-        Ok(Machine { cpu: Cpu::new(), mem, pc: pc::Pc::new(console), cache: DecodeCache::new() })
+    pub fn with_console(cfg: Config, console: ConsoleOut) -> Result<Self, Error> {
+        let mem = GuestMemory::new(cfg.memory_mib)?;
+        let rtc_start = cfg.rtc_start.unwrap_or_else(|| match cfg.clock {
+            ClockKind::Virtual { .. } => VIRTUAL_RTC_START,
+            ClockKind::Host => host_unix_time(),
+        });
+        let pc = Pc::new(Clock::new(cfg.clock), console, rtc_start);
+        let mut m = Machine {
+            cpu: Cpu::new(),
+            mem,
+            pc,
+            cache: DecodeCache::new(),
+            cfg,
+            input: None,
+            serial_backlog: VecDeque::new(),
+            interrupts_delivered: 0,
+        };
+        m.power_on()?;
+        Ok(m)
     }
 
-    /// Run until an exit reason, or until `max_instructions` retire.
-    pub fn run(&mut self, max_instructions: Option<u64>) -> Exit {
-        let limit = max_instructions.unwrap_or(u64::MAX);
+    /// Load firmware and boot payload, as at power-on or reset.
+    fn power_on(&mut self) -> Result<(), Error> {
+        match &self.cfg.bios {
+            Some(rom) => self.mem.load_rom(&rom.data).map_err(|e| match e {
+                Error::BadRom(what) => Error::format(&rom.name, what),
+                other => other,
+            })?,
+            None => self.mem.load_rom(crate::bios::DEMO_ROM)?,
+        }
+        self.pc.cmos_set_memory_size(self.mem.ram_size());
+        if let Some(linux) = &self.cfg.linux {
+            // The boot loader ran with A20 open; keep the gate open too.
+            self.pc.open_a20();
+            self.mem.set_a20(true);
+            let initrd = linux.initrd.as_ref().map(|p| (&p.data[..], p.name.as_path()));
+            bzimage::load(&mut self.mem, &mut self.cpu, &linux.kernel.data, &linux.kernel.name, initrd, &linux.cmdline)?;
+        }
+        Ok(())
+    }
+
+    /// Restart: a CPU reset with fresh devices; RAM keeps its contents and
+    /// a direct-boot kernel is loaded again (as QEMU's loader ROM does).
+    fn reset(&mut self) -> Result<(), Error> {
+        self.pc.flush();
+        let console = self.pc.console();
+        let rtc = self.pc.rtc_now_unix();
+        let clock = std::mem::replace(&mut self.pc.clock, Clock::new(self.cfg.clock));
+        self.pc = Pc::new(clock, console, rtc);
+        self.cpu = Cpu::new();
+        self.mem.set_a20(false);
+        self.cache = DecodeCache::new();
+        self.power_on()
+    }
+
+    /// Connect host input (serial console keystrokes, quit requests).
+    pub fn set_input(&mut self, input: Receiver<HostInput>) {
+        self.input = Some(input);
+    }
+
+    /// Run until an exit reason.
+    pub fn run(&mut self, limits: &Limits) -> Exit {
+        let exit = self.run_inner(limits);
+        self.pc.flush();
+        exit
+    }
+
+    fn run_inner(&mut self, limits: &Limits) -> Exit {
+        let started = Instant::now();
+        let max = limits.max_instructions.unwrap_or(u64::MAX);
         loop {
-            if let Some(v) = self.pc.take_exit() {
-                self.pc.flush();
-                return Exit::DebugExit(v);
+            self.pc.flush();
+            if let Some(exit) = self.poll_input(Duration::ZERO) {
+                return exit;
             }
-            if self.cpu.regs.icount >= limit {
-                self.pc.flush();
-                return Exit::InstructionLimit(limit);
+            let icount = self.cpu.regs.icount;
+            let now = self.pc.clock.now(icount);
+            self.pc.set_fpu_error(self.cpu.fpu.ferr_pending && self.cpu.cr0 & CR0_NE == 0);
+            self.pc.advance(now);
+
+            let req = self.pc.take_requests();
+            if let Some(status) = req.exit_status {
+                return Exit::DebugExit(status);
             }
-            let batch_end = self.cpu.regs.icount.saturating_add(4096).min(limit);
-            self.cpu.regs.attention = 0;
-            while self.cpu.regs.icount < batch_end && self.cpu.regs.attention == 0 {
-                let mut ctx = Ctx { cpu: &mut self.cpu, mem: &mut self.mem, io: &mut self.pc };
-                match interp::step(&mut ctx, &mut self.cache) {
-                    Ok(()) => {}
-                    Err(Stop::Halt) => {
-                        self.pc.flush();
-                        return Exit::Halted;
+            if req.reset {
+                if let Some(exit) = self.reset_or_stop(Exit::Reset) {
+                    return exit;
+                }
+                continue;
+            }
+            if self.pc.a20() != self.mem.a20() {
+                self.mem.set_a20(self.pc.a20());
+                self.cpu.flush_tlb_all();
+            }
+
+            if icount >= max {
+                return Exit::InstructionLimit(max);
+            }
+            if let Some(t) = limits.timeout {
+                if started.elapsed() >= t {
+                    return Exit::Timeout(t);
+                }
+            }
+            if limits.interrupt.as_ref().is_some_and(|f| f.load(Ordering::Relaxed)) {
+                return Exit::Signal;
+            }
+
+            let if_set = self.cpu.regs.flags & FLAG_IF != 0;
+            if if_set && !self.cpu.irq_shadow && self.pc.pic.has_interrupt() {
+                if let Some(vector) = self.pc.pic.acknowledge() {
+                    self.interrupts_delivered += 1;
+                    if let Err(stop) = self.deliver(vector) {
+                        if let Some(exit) = self.stop_to_exit(stop) {
+                            return exit;
+                        }
+                        continue;
                     }
-                    Err(Stop::TripleFault) => {
-                        self.pc.flush();
-                        return Exit::TripleFault;
-                    }
-                    Err(Stop::Exception(_)) => unreachable!("step delivers exceptions"),
+                }
+            }
+
+            let deadline = self.pc.next_deadline();
+            if self.cpu.halted {
+                if !if_set {
+                    return Exit::Halted;
+                }
+                if let Some(exit) = self.sleep_until(deadline, limits, started) {
+                    return exit;
+                }
+                continue;
+            }
+
+            let mut budget = MAX_BATCH.min(max - icount);
+            if let Some(n) = deadline.and_then(|d| self.pc.clock.instructions_until(now, d)) {
+                budget = budget.min(n.max(1));
+            }
+            if self.cpu.irq_shadow {
+                // One instruction, then look for interrupts again.
+                budget = 1;
+            }
+            let irq_pending = self.pc.pic.has_interrupt();
+            if let Err(stop) = self.run_batch(budget, irq_pending) {
+                if let Some(exit) = self.stop_to_exit(stop) {
+                    return exit;
                 }
             }
         }
     }
+
+    /// Run up to `budget` instructions with the interpreter.
+    fn run_batch(&mut self, budget: u64, irq_pending: bool) -> Result<(), Stop> {
+        let end = self.cpu.regs.icount + budget;
+        self.cpu.regs.attention = 0;
+        let mut ctx = Ctx { cpu: &mut self.cpu, mem: &mut self.mem, io: &mut self.pc };
+        while ctx.cpu.regs.icount < end {
+            match interp::step(&mut ctx, &mut self.cache) {
+                Ok(()) => {}
+                Err(Stop::Halt) => return Ok(()),
+                Err(s) => return Err(s),
+            }
+            if ctx.cpu.regs.attention != 0 {
+                break;
+            }
+            if irq_pending && ctx.cpu.regs.flags & FLAG_IF != 0 && !ctx.cpu.irq_shadow {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deliver an external interrupt at the current instruction boundary.
+    fn deliver(&mut self, vector: u8) -> Result<(), Stop> {
+        let mut ctx = Ctx { cpu: &mut self.cpu, mem: &mut self.mem, io: &mut self.pc };
+        let eip = ctx.cpu.regs.eip;
+        match ctx.interrupt(vector, None, eip) {
+            Err(Stop::Exception(e)) => ctx.raise(e, eip),
+            other => other,
+        }
+    }
+
+    /// Map a CPU stop to an exit (or a restart with `--reboot`).
+    fn stop_to_exit(&mut self, stop: Stop) -> Option<Exit> {
+        match stop {
+            Stop::TripleFault => self.reset_or_stop(Exit::TripleFault),
+            Stop::Halt => None,
+            // `step` delivers exceptions; one escaping is a machine bug, so
+            // stop with a clear reason rather than run on in a wrong state.
+            Stop::Exception(e) => Some(Exit::InternalError(format!("undelivered exception {e:?}"))),
+        }
+    }
+
+    fn reset_or_stop(&mut self, why: Exit) -> Option<Exit> {
+        if !self.cfg.reboot {
+            return Some(why);
+        }
+        match self.reset() {
+            Ok(()) => None,
+            Err(e) => Some(Exit::InternalError(format!("reset failed: {e}"))),
+        }
+    }
+
+    /// A halted CPU with IF = 1 waits for the next device deadline or for
+    /// host input.
+    fn sleep_until(&mut self, deadline: Option<Ticks>, limits: &Limits, started: Instant) -> Option<Exit> {
+        let icount = self.cpu.regs.icount;
+        let now = self.pc.clock.now(icount);
+        if self.pc.clock.is_virtual() {
+            return match deadline {
+                Some(d) => {
+                    self.pc.clock.skip_to(icount, d);
+                    None
+                }
+                // Nothing will ever raise an interrupt, unless the host
+                // types something.
+                None if self.input.is_some() => self.poll_input(MAX_HOST_SLEEP),
+                None => Some(Exit::Halted),
+            };
+        }
+        let mut wait = deadline.map_or(MAX_HOST_SLEEP, |d| Duration::from_nanos(d.0.saturating_sub(now.0)));
+        wait = wait.min(MAX_HOST_SLEEP);
+        if let Some(t) = limits.timeout {
+            wait = wait.min(t.saturating_sub(started.elapsed()));
+        }
+        if self.input.is_some() {
+            self.poll_input(wait)
+        } else {
+            std::thread::sleep(wait);
+            None
+        }
+    }
+
+    /// Take host input (waiting up to `wait` for the first event) and feed
+    /// serial bytes to COM1 as it has room.
+    fn poll_input(&mut self, wait: Duration) -> Option<Exit> {
+        if let Some(rx) = &self.input {
+            let first = if wait.is_zero() {
+                rx.try_recv().map_err(|e| e == TryRecvError::Disconnected)
+            } else {
+                rx.recv_timeout(wait).map_err(|e| e == RecvTimeoutError::Disconnected)
+            };
+            let mut next = first;
+            loop {
+                match next {
+                    Ok(HostInput::Serial(bytes)) => self.serial_backlog.extend(bytes),
+                    Ok(HostInput::Quit) => return Some(Exit::UserQuit),
+                    Err(true) => {
+                        self.input = None;
+                        break;
+                    }
+                    Err(false) => break,
+                }
+                next = rx.try_recv().map_err(|e| e == TryRecvError::Disconnected);
+            }
+        }
+        while !self.serial_backlog.is_empty() && self.pc.com1.rx_has_room() {
+            let (a, _) = self.serial_backlog.as_slices();
+            let n = self.pc.com1.enqueue_rx(a);
+            self.serial_backlog.drain(..n);
+        }
+        None
+    }
+}
+
+/// CR0.NE: FPU errors raise #MF instead of FERR# (IRQ 13).
+const CR0_NE: u32 = 1 << 5;
+
+fn host_unix_time() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }

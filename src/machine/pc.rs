@@ -1,91 +1,472 @@
-//! THE PC map: which device answers which I/O port, with named constants.
-//! This is the only place a port number appears outside tests.
+//! THE PC map: which device answers which I/O port and drives which IRQ,
+//! with named constants. This is the only place a port number or an ISA
+//! IRQ number appears outside tests.
+//!
+//! The wiring is a PC/AT with ISA devices only (QEMU's `-M isapc` is the
+//! closest relative): two cascaded 8259As, an 8254, the i8042, an MC146818
+//! RTC, two 16550A UARTs, VGA text, the QEMU-style debug ports. Devices see
+//! offsets from their base port; 16- and 32-bit accesses to byte-wide
+//! devices are split into consecutive byte accesses, as the ISA bus does.
 
+use std::cell::RefCell;
 use std::io::Write;
+use std::rc::Rc;
 
-use crate::platform::{ones, AccessSize, Platform};
+use btvm_devices::bus::PortDevice;
+use btvm_devices::{
+    AccessSize, Cmos, CpuLineEvent, DebugConsole, DebugExit, I8042, IrqLevels, IrqPin, MmioDevice, Pic8259Pair,
+    Pit8254, PostCode, SystemControlA, SystemControlB, Ticks, Timed, Uart16550, VgaText,
+};
+use btvm_devices::irq::IrqLine;
 
-/// Bochs/QEMU debug console: bytes written appear on the host.
-pub const PORT_DEBUG_CONSOLE: u16 = 0xE9;
-/// QEMU isa-debug-exit: a write of v exits with status (v << 1) | 1.
-pub const PORT_DEBUG_EXIT: u16 = 0xF4;
+use super::clock::Clock;
+use crate::platform::Platform;
+
+/// 8259A master: command/status and data ports.
+pub const PORT_PIC_MASTER: u16 = 0x20;
+/// 8259A slave.
+pub const PORT_PIC_SLAVE: u16 = 0xA0;
+/// Edge/level control registers (ELCR) for IRQ 0-7 and 8-15.
+pub const PORT_ELCR: u16 = 0x4D0;
+/// 8254 PIT counters 0-2 and control word.
+pub const PORT_PIT: u16 = 0x40;
+/// System control port B: PIT gate 2, speaker, OUT 2.
+pub const PORT_SYSTEM_CONTROL_B: u16 = 0x61;
+/// i8042 data port (status/command at +4, 0x64).
+pub const PORT_I8042: u16 = 0x60;
+/// CMOS index (bit 7 masks NMI) and data.
+pub const PORT_CMOS: u16 = 0x70;
 /// POST diagnostic code port.
 pub const PORT_POST: u16 = 0x80;
+/// System control port A: fast A20 and reset.
+pub const PORT_SYSTEM_CONTROL_A: u16 = 0x92;
+/// Coprocessor busy latch: a write clears IRQ 13 (FERR#).
+pub const PORT_FPU_CLEAR_BUSY: u16 = 0xF0;
+/// Bochs/QEMU debug console: bytes written appear on the console.
+pub const PORT_DEBUG_CONSOLE: u16 = 0xE9;
+/// QEMU isa-debug-exit (as configured with iobase=0xf4): a write of v exits
+/// with status (v << 1) | 1.
+pub const PORT_DEBUG_EXIT: u16 = 0xF4;
 /// COM1 base port.
 pub const PORT_COM1: u16 = 0x3F8;
+/// COM2 base port.
+pub const PORT_COM2: u16 = 0x2F8;
+/// First VGA register port (MDA/CGA/VGA range 0x3B0-0x3DF).
+pub const PORT_VGA: u16 = 0x3B0;
+/// Last VGA register port.
+pub const PORT_VGA_END: u16 = 0x3DF;
+/// Legacy VGA memory window.
+pub const VGA_WINDOW: u32 = 0xA0000;
 
-/// The platform devices.
+/// IRQ 0: PIT counter 0.
+pub const IRQ_PIT: u8 = 0;
+/// IRQ 1: keyboard.
+pub const IRQ_KEYBOARD: u8 = 1;
+/// IRQ 3: COM2.
+pub const IRQ_COM2: u8 = 3;
+/// IRQ 4: COM1.
+pub const IRQ_COM1: u8 = 4;
+/// IRQ 8: RTC.
+pub const IRQ_RTC: u8 = 8;
+/// IRQ 12: PS/2 mouse (the i8042's AUX port).
+pub const IRQ_MOUSE: u8 = 12;
+/// IRQ 13: FPU error (FERR#) when CR0.NE = 0.
+pub const IRQ_FPU: u8 = 13;
+
+/// Console output shared by COM1 and the debug console: buffered here and
+/// written out when the machine flushes (at least once per run-loop turn).
+#[derive(Clone)]
+pub struct ConsoleOut(Rc<RefCell<ConsoleBuffer>>);
+
+struct ConsoleBuffer {
+    pending: Vec<u8>,
+    out: Box<dyn Write>,
+}
+
+impl ConsoleOut {
+    /// Console output into `out`.
+    pub fn new(out: Box<dyn Write>) -> Self {
+        ConsoleOut(Rc::new(RefCell::new(ConsoleBuffer { pending: Vec::new(), out })))
+    }
+
+    /// Write buffered bytes through and flush the sink.
+    pub fn flush_through(&self) {
+        let mut b = self.0.borrow_mut();
+        if b.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut b.pending);
+        // A console that went away (closed pipe) must not stop the guest.
+        let _ = b.out.write_all(&pending);
+        let _ = b.out.flush();
+    }
+}
+
+impl Write for ConsoleOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut b = self.0.borrow_mut();
+        b.pending.extend_from_slice(buf);
+        if b.pending.len() >= 4096 {
+            drop(b);
+            self.flush_through();
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.flush_through();
+        Ok(())
+    }
+}
+
+/// What the machine must do after device accesses (collected here and acted
+/// on by the run loop: the devices never touch the CPU or memory).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PcRequests {
+    /// The guest asked to exit with this status (debug-exit port).
+    pub exit_status: Option<i32>,
+    /// The CPU reset line was pulsed (i8042 0xFE, port 0x92 bit 0).
+    pub reset: bool,
+}
+
+/// The platform devices, their wiring and the clock they see.
 pub struct Pc {
-    console: Box<dyn Write>,
-    exit: Option<u32>,
-    com1_scratch: u8,
-    post: u8,
+    /// Device time source.
+    pub clock: Clock,
+    /// Instructions retired when the CPU last touched a port (time base).
+    icount: u64,
+    /// ISA IRQ 0-15 levels as devices drive them.
+    pub irq_levels: IrqLevels,
+    irq_fpu: IrqPin,
+    /// The cascaded 8259A pair.
+    pub pic: Pic8259Pair,
+    /// The 8254.
+    pub pit: Pit8254,
+    /// Port 0x61.
+    pub port61: SystemControlB,
+    /// Port 0x92.
+    pub port92: SystemControlA,
+    /// RTC + NVRAM.
+    pub cmos: Cmos,
+    /// Keyboard controller.
+    pub kbc: I8042,
+    /// COM1, the console.
+    pub com1: Uart16550<ConsoleOut>,
+    /// COM2, unconnected.
+    pub com2: Uart16550<std::io::Sink>,
+    /// VGA text adapter.
+    pub vga: VgaText,
+    /// Port 0x80.
+    pub post: PostCode,
+    debug_exit: DebugExit,
+    debug_console: DebugConsole<ConsoleOut>,
+    console: ConsoleOut,
+    requests: PcRequests,
+    rtc_start: i64,
 }
 
 impl Pc {
-    /// A PC whose serial and debug-console output goes to `console`.
-    pub fn new(console: Box<dyn Write>) -> Self {
-        Pc { console, exit: None, com1_scratch: 0, post: 0 }
+    /// A powered-on PC whose console (COM1 and port 0xE9) writes to
+    /// `console`, with the RTC starting at `rtc_start` (Unix seconds).
+    pub fn new(clock: Clock, console: ConsoleOut, rtc_start: i64) -> Self {
+        let irq_levels = IrqLevels::new();
+        let pin = |irq: u8| -> Box<dyn IrqLine> { Box::new(irq_levels.pin(irq)) };
+        Pc {
+            clock,
+            icount: 0,
+            irq_fpu: irq_levels.pin(IRQ_FPU),
+            pic: Pic8259Pair::new(),
+            pit: Pit8254::new(pin(IRQ_PIT)),
+            port61: SystemControlB::new(),
+            port92: SystemControlA::new(),
+            cmos: Cmos::new(rtc_start, pin(IRQ_RTC)),
+            kbc: I8042::new(pin(IRQ_KEYBOARD), pin(IRQ_MOUSE)),
+            com1: Uart16550::new(console.clone(), pin(IRQ_COM1)),
+            com2: Uart16550::new(std::io::sink(), pin(IRQ_COM2)),
+            vga: VgaText::new(),
+            post: PostCode::new(),
+            debug_exit: DebugExit::new(),
+            debug_console: DebugConsole::new(console.clone()),
+            console,
+            irq_levels,
+            requests: PcRequests::default(),
+            rtc_start,
+        }
     }
 
-    /// The pending debug-exit request, if any.
-    pub fn take_exit(&mut self) -> Option<u32> {
-        self.exit.take()
+    /// The console output (to hand to a rebuilt PC on reset).
+    pub fn console(&self) -> ConsoleOut {
+        self.console.clone()
     }
 
-    /// Flush console output.
+    /// Wall time as the RTC started counting it, in Unix seconds now.
+    pub fn rtc_now_unix(&self) -> i64 {
+        self.rtc_start + (self.now().as_nanos() / 1_000_000_000) as i64
+    }
+
+    /// Record the RAM size in the CMOS memory-size bytes.
+    pub fn cmos_set_memory_size(&mut self, ram_bytes: u32) {
+        self.cmos.set_memory_size(u64::from(ram_bytes));
+    }
+
+    /// Open the A20 gate as a boot loader would (port 0x92 bit 1).
+    pub fn open_a20(&mut self) {
+        PortDevice::write(&mut self.port92, 0, AccessSize::Byte, 0x02);
+        self.port92.take_events();
+    }
+
+    /// The device time of the last synchronisation point.
+    pub fn now(&self) -> Ticks {
+        self.clock.now(self.icount)
+    }
+
+    /// Bring every timed device up to `now` and hand the IRQ levels to the
+    /// PIC. A device may ask to be called again at once (the PIT replaying
+    /// a pulse it stepped over so the PIC sees the edge): that happens here.
+    pub fn advance(&mut self, now: Ticks) {
+        for _ in 0..4 {
+            self.pit.advance(now);
+            self.cmos.advance(now);
+            self.kbc.advance(now);
+            self.pic.set_irq_levels(self.irq_levels.get());
+            if self.next_deadline().is_none_or(|d| d > now) {
+                break;
+            }
+        }
+    }
+
+    /// The earliest time a device changes state by itself.
+    pub fn next_deadline(&self) -> Option<Ticks> {
+        [self.pit.next_deadline(), self.cmos.next_deadline(), self.kbc.next_deadline()].into_iter().flatten().min()
+    }
+
+    /// Drive IRQ 13 from the FPU's error output (FERR#).
+    pub fn set_fpu_error(&mut self, asserted: bool) {
+        self.irq_fpu.set_level(asserted);
+    }
+
+    /// Requests made by devices since the last call.
+    pub fn take_requests(&mut self) -> PcRequests {
+        for e in self.kbc.take_events().into_iter().chain(self.port92.take_events()) {
+            if e == CpuLineEvent::Reset {
+                self.requests.reset = true;
+            }
+        }
+        if let Some(status) = self.debug_exit.take_exit() {
+            self.requests.exit_status = Some(status);
+        }
+        std::mem::take(&mut self.requests)
+    }
+
+    /// The A20 gate: open when the keyboard controller or port 0x92 says so.
+    pub fn a20(&self) -> bool {
+        self.kbc.a20() || self.port92.a20()
+    }
+
+    /// Write buffered console output through to the host.
     pub fn flush(&mut self) {
-        let _ = self.console.flush();
+        self.console.flush_through();
     }
 
     /// The last POST code written to port 0x80.
     pub fn post_code(&self) -> u8 {
-        self.post
+        self.post.last().unwrap_or(0)
+    }
+
+    fn read_byte(&mut self, port: u16) -> u8 {
+        let now = self.now();
+        let b = AccessSize::Byte;
+        let v = match port {
+            0x20..=0x21 => u32::from(self.pic.read(0, port - PORT_PIC_MASTER)),
+            0xA0..=0xA1 => u32::from(self.pic.read(1, port - PORT_PIC_SLAVE)),
+            0x4D0..=0x4D1 => u32::from(self.pic.elcr_read(usize::from(port - PORT_ELCR))),
+            0x40..=0x43 => u32::from(self.pit.read(port - PORT_PIT, now)),
+            PORT_SYSTEM_CONTROL_B => u32::from(self.port61.read(now, &self.pit)),
+            0x60 | 0x64 => {
+                self.kbc.advance(now);
+                self.kbc.read(port - PORT_I8042, b)
+            }
+            0x70..=0x71 => u32::from(self.cmos.read(port - PORT_CMOS, now)),
+            PORT_POST => self.post.read(0, b),
+            PORT_SYSTEM_CONTROL_A => self.port92.read(0, b),
+            PORT_DEBUG_CONSOLE => self.debug_console.read(0, b),
+            PORT_DEBUG_EXIT => self.debug_exit.read(0, b),
+            0x3F8..=0x3FF => self.com1.read(port - PORT_COM1, b),
+            0x2F8..=0x2FF => self.com2.read(port - PORT_COM2, b),
+            PORT_VGA..=PORT_VGA_END => PortDevice::read(&mut self.vga, port - PORT_VGA, b),
+            _ => 0xFF,
+        };
+        v as u8
+    }
+
+    fn write_byte(&mut self, port: u16, value: u8) {
+        let now = self.now();
+        let b = AccessSize::Byte;
+        let v = u32::from(value);
+        match port {
+            0x20..=0x21 => self.pic.write(0, port - PORT_PIC_MASTER, value),
+            0xA0..=0xA1 => self.pic.write(1, port - PORT_PIC_SLAVE, value),
+            0x4D0..=0x4D1 => self.pic.elcr_write(usize::from(port - PORT_ELCR), value),
+            0x40..=0x43 => self.pit.write(port - PORT_PIT, value, now),
+            PORT_SYSTEM_CONTROL_B => self.port61.write(value, now, &mut self.pit),
+            0x60 | 0x64 => {
+                self.kbc.advance(now);
+                self.kbc.write(port - PORT_I8042, b, v);
+            }
+            0x70..=0x71 => self.cmos.write(port - PORT_CMOS, value, now),
+            PORT_POST => self.post.write(0, b, v),
+            PORT_SYSTEM_CONTROL_A => self.port92.write(0, b, v),
+            PORT_FPU_CLEAR_BUSY => self.set_fpu_error(false),
+            PORT_DEBUG_CONSOLE => self.debug_console.write(0, b, v),
+            PORT_DEBUG_EXIT => self.debug_exit.write(0, b, v),
+            0x3F8..=0x3FF => self.com1.write(port - PORT_COM1, b, v),
+            0x2F8..=0x2FF => self.com2.write(port - PORT_COM2, b, v),
+            PORT_VGA..=PORT_VGA_END => PortDevice::write(&mut self.vga, port - PORT_VGA, b, v),
+            _ => {}
+        }
+    }
+
+    /// Ports whose writes can change what the run loop must do (interrupt
+    /// state, exit and reset requests, the A20 gate).
+    fn write_needs_attention(port: u16) -> bool {
+        matches!(
+            port,
+            0x20..=0x21 | 0xA0..=0xA1 | 0x4D0..=0x4D1 | 0x60 | 0x64 | PORT_SYSTEM_CONTROL_A | PORT_DEBUG_EXIT | PORT_FPU_CLEAR_BUSY
+        )
     }
 }
 
 impl Platform for Pc {
+    fn sync(&mut self, icount: u64) {
+        self.icount = icount;
+    }
+
     fn io_read(&mut self, port: u16, size: AccessSize) -> u32 {
-        match port {
-            // LSR: transmitter empty and holding register empty.
-            p if p == PORT_COM1 + 5 => 0x60,
-            p if p == PORT_COM1 + 7 => u32::from(self.com1_scratch),
-            PORT_DEBUG_CONSOLE => 0xE9,
-            PORT_POST => u32::from(self.post),
-            _ => ones(size),
+        // Byte-wide ISA devices: a wide access is consecutive byte accesses.
+        (0..size.bytes()).fold(0, |acc, i| acc | u32::from(self.read_byte(port.wrapping_add(i as u16))) << (8 * i))
+    }
+
+    fn io_write(&mut self, port: u16, size: AccessSize, value: u32) -> bool {
+        let levels = self.irq_levels.get();
+        let mut attention = false;
+        for i in 0..size.bytes() {
+            let p = port.wrapping_add(i as u16);
+            self.write_byte(p, (value >> (8 * i)) as u8);
+            attention |= Self::write_needs_attention(p);
+        }
+        attention || self.irq_levels.get() != levels
+    }
+
+    fn mmio_read(&mut self, addr: u32, size: AccessSize) -> u32 {
+        match addr.checked_sub(VGA_WINDOW) {
+            Some(off) if off < 0x20000 => MmioDevice::read(&mut self.vga, off, size),
+            _ => size.mask(),
         }
     }
 
-    fn io_write(&mut self, port: u16, _size: AccessSize, value: u32) -> bool {
-        match port {
-            PORT_COM1 | PORT_DEBUG_CONSOLE => {
-                let _ = self.console.write_all(&[value as u8]);
-                if value as u8 == b'\n' {
-                    let _ = self.console.flush();
-                }
-                false
-            }
-            p if p == PORT_COM1 + 7 => {
-                self.com1_scratch = value as u8;
-                false
-            }
-            PORT_POST => {
-                self.post = value as u8;
-                false
-            }
-            PORT_DEBUG_EXIT => {
-                self.exit = Some(value & 0xFF);
-                true
-            }
-            _ => false,
+    fn mmio_write(&mut self, addr: u32, size: AccessSize, value: u32) -> bool {
+        if let Some(off) = addr.checked_sub(VGA_WINDOW).filter(|&o| o < 0x20000) {
+            MmioDevice::write(&mut self.vga, off, size, value);
         }
-    }
-
-    fn mmio_read(&mut self, _addr: u32, size: AccessSize) -> u32 {
-        ones(size)
-    }
-
-    fn mmio_write(&mut self, _addr: u32, _size: AccessSize, _value: u32) -> bool {
         false
+    }
+
+    fn time_ns(&mut self, icount: u64) -> u64 {
+        self.clock.now(icount).as_nanos()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::clock::ClockKind;
+
+    fn pc() -> (Pc, Rc<RefCell<Vec<u8>>>) {
+        #[derive(Clone)]
+        struct Capture(Rc<RefCell<Vec<u8>>>);
+        impl Write for Capture {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.borrow_mut().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let cap = Rc::new(RefCell::new(Vec::new()));
+        let pc = Pc::new(Clock::new(ClockKind::Virtual { mips: 100 }), ConsoleOut::new(Box::new(Capture(cap.clone()))), 0);
+        (pc, cap)
+    }
+
+    #[test]
+    fn com1_and_debug_console_share_the_console() {
+        let (mut pc, cap) = pc();
+        pc.io_write(PORT_COM1, AccessSize::Byte, u32::from(b'a'));
+        pc.io_write(PORT_DEBUG_CONSOLE, AccessSize::Byte, u32::from(b'b'));
+        assert!(cap.borrow().is_empty(), "buffered until flushed");
+        pc.flush();
+        assert_eq!(&*cap.borrow(), b"ab");
+    }
+
+    #[test]
+    fn debug_exit_is_a_request_and_needs_attention() {
+        let (mut pc, _) = pc();
+        assert!(pc.io_write(PORT_DEBUG_EXIT, AccessSize::Byte, 3));
+        assert_eq!(pc.take_requests().exit_status, Some(7));
+        assert_eq!(pc.take_requests(), PcRequests::default());
+    }
+
+    #[test]
+    fn keyboard_controller_reset_pulse_is_a_request() {
+        let (mut pc, _) = pc();
+        pc.io_write(0x64, AccessSize::Byte, 0xFE);
+        assert!(pc.take_requests().reset);
+    }
+
+    #[test]
+    fn fast_a20_through_port_92() {
+        let (mut pc, _) = pc();
+        assert!(pc.a20(), "open at power-on");
+        // Close it at the keyboard controller: command 0xD1, output port 0xDD.
+        pc.io_write(0x64, AccessSize::Byte, 0xD1);
+        pc.io_write(0x60, AccessSize::Byte, 0xDD);
+        assert!(!pc.a20());
+        assert!(pc.io_write(PORT_SYSTEM_CONTROL_A, AccessSize::Byte, 2));
+        assert!(pc.a20());
+    }
+
+    #[test]
+    fn word_access_to_byte_devices_is_split() {
+        let (mut pc, _) = pc();
+        // COM1 scratch register at +7 and nothing at +8 (0x400): reads 0xFF.
+        pc.io_write(PORT_COM1 + 7, AccessSize::Byte, 0x5A);
+        assert_eq!(pc.io_read(PORT_COM1 + 7, AccessSize::Word), 0xFF5A);
+        // A word write to the PIC master's two ports programs both.
+        pc.io_write(PORT_PIC_MASTER, AccessSize::Byte, 0x11); // ICW1
+        pc.io_write(PORT_PIC_MASTER + 1, AccessSize::Byte, 0x08); // ICW2
+        pc.io_write(PORT_PIC_MASTER + 1, AccessSize::Byte, 0x04); // ICW3
+        pc.io_write(PORT_PIC_MASTER + 1, AccessSize::Byte, 0x01); // ICW4
+        pc.io_write(PORT_PIC_MASTER + 1, AccessSize::Byte, 0xFE); // mask all but IRQ 0
+        assert_eq!(pc.io_read(PORT_PIC_MASTER + 1, AccessSize::Byte), 0xFE);
+    }
+
+    #[test]
+    fn pit_interrupt_reaches_the_pic_at_its_deadline() {
+        let (mut pc, _) = pc();
+        for (p, v) in [(0x20, 0x11), (0x21, 0x08), (0x21, 0x04), (0x21, 0x01), (0x21, 0x00)] {
+            pc.io_write(p, AccessSize::Byte, v);
+        }
+        // Counter 0, lobyte/hibyte, mode 2, divisor 1193 (~1 ms).
+        pc.io_write(0x43, AccessSize::Byte, 0x34);
+        pc.io_write(0x40, AccessSize::Byte, 1193 & 0xFF);
+        pc.io_write(0x40, AccessSize::Byte, 1193 >> 8);
+        // Follow the deadlines as the run loop does: the tick's edge reaches
+        // the PIC within about 1 ms.
+        while !pc.pic.has_interrupt() {
+            let deadline = pc.next_deadline().expect("PIT running");
+            assert!(deadline <= Ticks::from_micros(1100), "no IRQ 0 by {deadline:?}");
+            pc.advance(deadline);
+        }
+        assert_eq!(pc.pic.acknowledge(), Some(0x08));
     }
 }

@@ -50,3 +50,105 @@ pub fn assemble(asm: &Path) -> Result<PathBuf, String> {
 pub fn btvm(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_btvm")).args(args).output().expect("run btvm")
 }
+
+/// What a guest boot printed and how it ended.
+pub struct Boot {
+    /// Everything written to the serial console (stdout), lossy UTF-8.
+    pub serial: String,
+    /// The raw serial bytes.
+    pub raw: Vec<u8>,
+    /// Whether the marker appeared (the run was then stopped).
+    pub found: bool,
+    /// Exit status if btvm exited by itself.
+    pub status: Option<i32>,
+    /// btvm's stderr.
+    pub stderr: String,
+    /// Wall time to the marker (or to the end).
+    pub wall: std::time::Duration,
+}
+
+impl Boot {
+    /// A failure message with the tail of the serial output.
+    pub fn report(&self, what: &str) -> String {
+        let tail: String = self.serial.chars().rev().take(3000).collect::<Vec<_>>().into_iter().rev().collect();
+        format!("{what}\nstatus {:?} after {:.1} s\n--- serial (tail) ---\n{tail}\n--- stderr ---\n{}", self.status, self.wall.as_secs_f64(), self.stderr)
+    }
+}
+
+/// Run btvm with `args` until `marker` appears on its serial output (then
+/// kill it), until it exits, or until `timeout` passes.
+pub fn boot_until(args: &[&str], marker: Option<&str>, timeout: std::time::Duration) -> Boot {
+    match marker {
+        Some(m) => boot_until_fn(args, &|raw: &[u8]| raw.windows(m.len()).any(|w| w == m.as_bytes()), timeout),
+        None => boot_until_fn(args, &|_: &[u8]| false, timeout),
+    }
+}
+
+/// Like [`boot_until`], with a predicate over all serial bytes so far.
+pub fn boot_until_fn(args: &[&str], done: &dyn Fn(&[u8]) -> bool, timeout: std::time::Duration) -> Boot {
+    use std::io::Read;
+    use std::process::Stdio;
+    let start = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_btvm"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start btvm");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let err_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let mut raw = Vec::new();
+    let mut found = false;
+    let mut eof = false;
+    loop {
+        let left = timeout.saturating_sub(start.elapsed());
+        match rx.recv_timeout(left.min(std::time::Duration::from_millis(200))) {
+            Ok(chunk) => {
+                raw.extend_from_slice(&chunk);
+                if done(&raw) {
+                    found = true;
+                    break;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                eof = true;
+                break;
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if start.elapsed() >= timeout {
+                    break;
+                }
+            }
+        }
+    }
+    let wall = start.elapsed();
+    let status = if eof {
+        // Output closed: btvm is exiting by itself.
+        child.wait().ok().and_then(|s| s.code())
+    } else {
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    };
+    // Collect what arrived before exit.
+    while let Ok(chunk) = rx.try_recv() {
+        raw.extend_from_slice(&chunk);
+    }
+    let stderr = err_thread.join().unwrap_or_default();
+    Boot { serial: String::from_utf8_lossy(&raw).into_owned(), raw, found, status, stderr, wall }
+}

@@ -1,0 +1,185 @@
+//! Real guests booted to their success markers (see guest/README.md and
+//! ../shared/guests/*/BOOT.md). Guests from ../shared are reported as
+//! skipped when ../shared is absent. All runs use the virtual clock, so a
+//! marker is reached after the same guest instructions on every host.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{boot_until, boot_until_fn, shared, Boot};
+use libtest_mimic::{Arguments, Failed, Trial};
+
+/// Wall-clock guard for one boot; far above the measured times so that a
+/// loaded CI machine does not fail a healthy boot.
+const BOOT_TIMEOUT: Duration = Duration::from_secs(900);
+
+/// Kernel command line of the bundled guest's self-test run.
+const SELFTEST_CMDLINE: &str = "console=ttyS0 panic=-1 btvm.selftest";
+
+fn engine_args(engine: &str) -> Vec<String> {
+    ["--engine", engine, "--clock", "virtual", "--timeout", &BOOT_TIMEOUT.as_secs().to_string()].map(String::from).to_vec()
+}
+
+fn run(args: &[String], marker: Option<&str>) -> Boot {
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    boot_until(&a, marker, BOOT_TIMEOUT + Duration::from_secs(30))
+}
+
+/// The bundled guest (built into btvm) boots, runs its self-test and
+/// reboots, which stops the machine (no --reboot).
+fn bundled_selftest(engine: &'static str) -> Result<(), Failed> {
+    let mut args = vec!["run".to_string()];
+    args.extend(engine_args(engine));
+    args.extend(["--append".to_string(), SELFTEST_CMDLINE.to_string()]);
+    let b = run(&args, None);
+    let s = &b.serial;
+    for needle in ["Linux version", "BTVM-GUEST-READY", "timer", "i8042", "ttyS0", "BTVM-SELFTEST-DONE"] {
+        if !s.contains(needle) {
+            return Err(b.report(&format!("serial output lacks {needle:?}")).into());
+        }
+    }
+    if b.status != Some(0) || !b.stderr.contains("guest reset") {
+        return Err(b.report("expected the guest's reboot to stop btvm with status 0").into());
+    }
+    Ok(())
+}
+
+/// Two virtual-clock boots of the same guest give byte-identical output.
+fn bundled_deterministic(engine: &'static str) -> Result<(), Failed> {
+    let mut args = vec!["run".to_string()];
+    args.extend(engine_args(engine));
+    args.extend(["--append".to_string(), SELFTEST_CMDLINE.to_string()]);
+    let first = std::thread::scope(|s| {
+        let a = s.spawn(|| run(&args, None));
+        let b = run(&args, None);
+        (a.join().expect("boot thread"), b)
+    });
+    let (a, b) = first;
+    if !a.serial.contains("BTVM-SELFTEST-DONE") {
+        return Err(a.report("first boot did not finish its self-test").into());
+    }
+    if a.raw != b.raw {
+        let at = a.raw.iter().zip(&b.raw).position(|(x, y)| x != y).unwrap_or(a.raw.len().min(b.raw.len()));
+        let ctx = |r: &[u8]| String::from_utf8_lossy(&r[at.saturating_sub(200)..(at + 200).min(r.len())]).into_owned();
+        return Err(format!(
+            "serial output differs at byte {at} ({} vs {} bytes)\n--- first ---\n{}\n--- second ---\n{}",
+            a.raw.len(),
+            b.raw.len(),
+            ctx(&a.raw),
+            ctx(&b.raw)
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// A guest from ../shared booted directly with the Linux boot protocol.
+struct DirectGuest {
+    name: &'static str,
+    memory: &'static str,
+    kernel: &'static str,
+    initrd: Option<&'static str>,
+    append: &'static str,
+    /// Success: this text on serial.
+    marker: &'static str,
+    /// A second condition on the serial output, if any (checked by a
+    /// predicate over all output so far).
+    extra: Option<fn(&[u8]) -> bool>,
+}
+
+/// memtest86+ "advances": a test header `#N  [` with N >= 1 after the start.
+fn memtest_advances(raw: &[u8]) -> bool {
+    raw.iter().enumerate().any(|(i, &c)| {
+        if c != b'#' {
+            return false;
+        }
+        let digits: Vec<u8> = raw[i + 1..].iter().take_while(|d| d.is_ascii_digit()).copied().collect();
+        let rest = &raw[i + 1 + digits.len()..];
+        let spaces = rest.iter().take_while(|&&d| d == b' ').count();
+        let n: u32 = std::str::from_utf8(&digits).ok().and_then(|d| d.parse().ok()).unwrap_or(0);
+        n >= 1 && spaces >= 1 && rest.get(spaces) == Some(&b'[')
+    })
+}
+
+const DIRECT_GUESTS: &[DirectGuest] = &[
+    DirectGuest {
+        name: "linux-2.4-boote",
+        memory: "32",
+        kernel: "linux-2.4-boote/bzImage-2.4.20",
+        initrd: Some("linux-2.4-boote/initrd-2.4.20.gz"),
+        append: "console=ttyS0 root=/dev/ram0 ramdisk_start=0",
+        marker: "Please press Enter to activate this console.",
+        extra: None,
+    },
+    DirectGuest {
+        name: "linux-6.1-debian",
+        memory: "64",
+        kernel: "linux-6.1-debian/vmlinuz-6.1.0-50-686",
+        initrd: Some("linux-6.1-debian/initrd-busybox.gz"),
+        append: "console=ttyS0 noapic nolapic acpi=off pci=off panic=-1",
+        marker: "BTVM-LINUX-INIT-OK",
+        extra: None,
+    },
+    DirectGuest {
+        name: "memtest86plus",
+        memory: "8",
+        kernel: "memtest86plus/memtest86+ia32.bin",
+        initrd: None,
+        append: "console=ttyS0,115200 nosmp nopause",
+        marker: "Memtest86+ v6.10",
+        extra: Some(memtest_advances),
+    },
+];
+
+fn direct_boot(g: &'static DirectGuest, engine: &'static str) -> Result<(), Failed> {
+    let dir = shared().ok_or("../shared not present")?.join("guests");
+    let mut args = vec!["run".to_string(), "-m".to_string(), g.memory.to_string()];
+    args.extend(engine_args(engine));
+    args.extend(["--kernel".to_string(), dir.join(g.kernel).display().to_string()]);
+    if let Some(i) = g.initrd {
+        args.extend(["--initrd".to_string(), dir.join(i).display().to_string()]);
+    }
+    args.extend(["--append".to_string(), g.append.to_string()]);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let marker = g.marker.as_bytes();
+    let extra = g.extra;
+    let done = move |raw: &[u8]| {
+        let pos = raw.windows(marker.len()).position(|w| w == marker);
+        match (pos, extra) {
+            (Some(p), Some(f)) => f(&raw[p..]),
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    };
+    let b = boot_until_fn(&a, &done, BOOT_TIMEOUT + Duration::from_secs(30));
+    if !b.found {
+        return Err(b.report(&format!("{}: success marker not reached", g.name)).into());
+    }
+    eprintln!("{}: marker after {:.1} s", g.name, b.wall.as_secs_f64());
+    Ok(())
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let have_shared = shared().is_some();
+    let mut trials = Vec::new();
+    for (engine, unavailable) in common::engines() {
+        let skip = |base: String, needs_shared: bool| -> (String, bool) {
+            match (unavailable, needs_shared && !have_shared) {
+                (Some(why), _) => (format!("{base} (skipped: {why})"), true),
+                (None, true) => (format!("{base} (skipped: ../shared not present)"), true),
+                (None, false) => (base, false),
+            }
+        };
+        let (n, ig) = skip(format!("bundled-linux-selftest::{engine}"), false);
+        trials.push(Trial::test(n, move || bundled_selftest(engine)).with_ignored_flag(ig));
+        let (n, ig) = skip(format!("bundled-linux-deterministic::{engine}"), false);
+        trials.push(Trial::test(n, move || bundled_deterministic(engine)).with_ignored_flag(ig));
+        for g in DIRECT_GUESTS {
+            let (n, ig) = skip(format!("{}::{engine}", g.name), true);
+            trials.push(Trial::test(n, move || direct_boot(g, engine)).with_ignored_flag(ig));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
