@@ -11,6 +11,7 @@
 pub mod bios;
 pub mod console;
 pub mod cpu;
+pub mod disk;
 pub mod error;
 pub mod fpu;
 pub mod guest;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Result;
 use btvm::console::{HostConsole, SerialBackend};
 use btvm::machine::clock::ClockKind;
-use btvm::machine::{Config, Limits, LinuxPayload, Machine, Payload};
+use btvm::machine::{BootOrder, Config, Limits, LinuxPayload, Machine, Payload};
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// btvm: a full-system x86 PC emulator (interpreter, JIT, KVM).
@@ -52,6 +52,18 @@ struct RunArgs {
     /// bundled guest [default: console=ttyS0 panic=-1].
     #[arg(long, value_name = "CMDLINE")]
     append: Option<String>,
+    /// Floppy image for drive A: (give twice for A: and B:).
+    #[arg(long, value_name = "FILE", action = clap::ArgAction::Append)]
+    floppy: Vec<PathBuf>,
+    /// Hard disk image (primary ATA master, BIOS drive 80h).
+    #[arg(long, value_name = "FILE")]
+    disk: Option<PathBuf>,
+    /// Keep all disk writes in memory: the image files are left untouched.
+    #[arg(long)]
+    snapshot: bool,
+    /// Boot device the BIOS tries first: `a` (floppy) or `c` (hard disk).
+    #[arg(long, value_enum, default_value_t = BootArg::A)]
+    boot: BootArg,
     /// Guest RAM in MiB.
     #[arg(short = 'm', long = "memory", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=3584))]
     memory: u32,
@@ -78,6 +90,15 @@ struct RunArgs {
     /// Stop after this many wall-clock seconds (exit status 124).
     #[arg(long, value_name = "SECS")]
     timeout: Option<f64>,
+}
+
+/// First boot device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum BootArg {
+    /// Floppy A:, then the hard disk.
+    A,
+    /// The hard disk, then floppy A:.
+    C,
 }
 
 /// Device time source.
@@ -162,7 +183,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
             cmdline: a.append.unwrap_or_else(|| "console=ttyS0".to_string()),
         }),
         // No guest named: boot the bundled Linux.
-        None if bios.is_none() => Some(btvm::guest::linux(a.append)),
+        None if bios.is_none() && a.floppy.is_empty() && a.disk.is_none() => Some(btvm::guest::linux(a.append)),
         None => {
             if a.append.is_some() {
                 anyhow::bail!("--append needs --kernel (or no --bios, for the bundled guest)");
@@ -170,7 +191,25 @@ fn run(a: RunArgs) -> Result<ExitCode> {
             None
         }
     };
-    let cfg = Config { memory_mib: a.memory, bios, linux, clock, reboot: a.reboot, rtc_start: None };
+    if a.floppy.len() > 2 {
+        anyhow::bail!("--floppy given {} times; a PC has drives A: and B: only", a.floppy.len());
+    }
+    let mut floppies = a.floppy.into_iter();
+    let cfg = Config {
+        memory_mib: a.memory,
+        bios,
+        linux,
+        clock,
+        reboot: a.reboot,
+        rtc_start: None,
+        floppies: [floppies.next(), floppies.next()],
+        disk: a.disk,
+        snapshot: a.snapshot,
+        boot: match a.boot {
+            BootArg::A => BootOrder::FloppyFirst,
+            BootArg::C => BootOrder::DiskFirst,
+        },
+    };
 
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {

@@ -33,7 +33,9 @@ use crossbeam::channel::{Receiver, RecvTimeoutError, TryRecvError};
 use crate::cpu::access::Ctx;
 use crate::cpu::exception::Stop;
 use crate::cpu::Cpu;
+use crate::disk::DiskImage;
 use crate::error::Error;
+use btvm_devices::{FloppyMedia, Timed};
 use crate::interp::{self, DecodeCache};
 use crate::loader::bzimage;
 use crate::memory::GuestMemory;
@@ -87,11 +89,40 @@ pub struct Config {
     /// RTC time at power-on (Unix seconds); `None`: the host's time under
     /// the host clock, [`VIRTUAL_RTC_START`] under the virtual clock.
     pub rtc_start: Option<i64>,
+    /// Floppy images for drives A: and B:.
+    pub floppies: [Option<PathBuf>; 2],
+    /// Hard disk image (primary ATA master, BIOS drive 80h).
+    pub disk: Option<PathBuf>,
+    /// Keep all disk writes in memory; image files are never modified.
+    pub snapshot: bool,
+    /// Which disk the BIOS tries first (the other one second).
+    pub boot: BootOrder,
+}
+
+/// The BIOS boot order (`--boot a` / `--boot c`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BootOrder {
+    /// Floppy A:, then the hard disk.
+    #[default]
+    FloppyFirst,
+    /// The hard disk, then floppy A:.
+    DiskFirst,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { memory_mib: 64, bios: None, linux: None, clock: ClockKind::Host, reboot: false, rtc_start: None }
+        Config {
+            memory_mib: 64,
+            bios: None,
+            linux: None,
+            clock: ClockKind::Host,
+            reboot: false,
+            rtc_start: None,
+            floppies: [None, None],
+            disk: None,
+            snapshot: false,
+            boot: BootOrder::FloppyFirst,
+        }
     }
 }
 
@@ -155,7 +186,8 @@ impl Machine {
             ClockKind::Virtual { .. } => VIRTUAL_RTC_START,
             ClockKind::Host => host_unix_time(),
         });
-        let pc = Pc::new(Clock::new(cfg.clock), console, rtc_start);
+        let mut pc = Pc::new(Clock::new(cfg.clock), console, rtc_start);
+        attach_disks(&mut pc, &cfg)?;
         let mut m = Machine {
             cpu: Cpu::new(),
             mem,
@@ -194,10 +226,9 @@ impl Machine {
     /// a direct-boot kernel is loaded again (as QEMU's loader ROM does).
     fn reset(&mut self) -> Result<(), Error> {
         self.pc.flush();
-        let console = self.pc.console();
-        let rtc = self.pc.rtc_now_unix();
-        let clock = std::mem::replace(&mut self.pc.clock, Clock::new(self.cfg.clock));
-        self.pc = Pc::new(clock, console, rtc);
+        let placeholder = Pc::new(Clock::new(self.cfg.clock), self.pc.console(), 0);
+        let old = std::mem::replace(&mut self.pc, placeholder);
+        self.pc = Pc::after_reset(old);
         self.cpu = Cpu::new();
         self.mem.set_a20(false);
         self.cache = DecodeCache::new();
@@ -230,6 +261,10 @@ impl Machine {
             self.pc.advance(now);
 
             let req = self.pc.take_requests();
+            if req.dma || self.pc.fdc.next_deadline().is_some() {
+                let pc = &mut self.pc;
+                pc.dma.transfer(btvm_devices::dma8237::FLOPPY_CHANNEL, &mut DmaRam(&mut self.mem), &mut pc.fdc);
+            }
             if let Some(status) = req.exit_status {
                 return Exit::DebugExit(status);
             }
@@ -408,6 +443,36 @@ impl Machine {
             self.serial_backlog.drain(..n);
         }
         None
+    }
+}
+
+/// Open the configured disk images and put them in their controllers.
+fn attach_disks(pc: &mut Pc, cfg: &Config) -> Result<(), Error> {
+    for (drive, path) in cfg.floppies.iter().enumerate() {
+        if let Some(path) = path {
+            let image = DiskImage::open(path, cfg.snapshot)?;
+            let media = FloppyMedia::new(Box::new(image)).map_err(|e| Error::format(path, format!("not a floppy image: {e}")))?;
+            pc.fdc.insert_media(drive, media);
+            let geometry = pc.fdc.media_mut(drive).map(|m| m.geometry());
+            pc.cmos_set_floppy_type(drive, geometry);
+        }
+    }
+    if let Some(path) = &cfg.disk {
+        let image = DiskImage::open(path, cfg.snapshot)?;
+        pc.attach_hard_disk(Box::new(image));
+    }
+    Ok(())
+}
+
+/// Serve DMA channel 2 (the floppy) against guest memory.
+struct DmaRam<'a>(&'a mut GuestMemory);
+
+impl btvm_devices::DmaMemory for DmaRam<'_> {
+    fn read_physical(&mut self, addr: u32, buf: &mut [u8]) {
+        self.0.read_phys(addr, buf);
+    }
+    fn write_physical(&mut self, addr: u32, data: &[u8]) {
+        self.0.write_phys(addr, data);
     }
 }
 

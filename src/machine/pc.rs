@@ -13,6 +13,10 @@ use std::io::Write;
 use std::rc::Rc;
 
 use btvm_devices::bus::PortDevice;
+use btvm_devices::ata::AtaChannel;
+use btvm_devices::block::{BlockDevice, Geometry};
+use btvm_devices::dma8237::Dma8237Pair;
+use btvm_devices::fdc::Fdc82077;
 use btvm_devices::{
     AccessSize, Cmos, CpuLineEvent, DebugConsole, DebugExit, I8042, IrqLevels, IrqPin, MmioDevice, Pic8259Pair,
     Pit8254, PostCode, SystemControlA, SystemControlB, Ticks, Timed, Uart16550, VgaText,
@@ -57,6 +61,21 @@ pub const PORT_VGA: u16 = 0x3B0;
 pub const PORT_VGA_END: u16 = 0x3DF;
 /// Legacy VGA memory window.
 pub const VGA_WINDOW: u32 = 0xA0000;
+/// 8237 DMA controller 1 (8-bit channels 0-3): ports 0x00-0x0F.
+pub const PORT_DMA1: u16 = 0x00;
+/// DMA page registers 0x81-0x8F (0x80 is the POST port, not a page).
+pub const PORT_DMA_PAGE: u16 = 0x80;
+/// 8237 DMA controller 2 (16-bit channels 4-7): ports 0xC0-0xDF, even.
+pub const PORT_DMA2: u16 = 0xC0;
+/// Primary ATA channel command block (data port 16/32-bit wide).
+pub const PORT_ATA0: u16 = 0x1F0;
+/// Primary ATA channel control block: alternate status / device control.
+pub const PORT_ATA0_CONTROL: u16 = 0x3F6;
+/// Floppy controller 82077AA: 0x3F0-0x3F5 and 0x3F7 (0x3F6 is the ATA's).
+pub const PORT_FDC: u16 = 0x3F0;
+/// The built-in BIOS's trap port: its ROM stubs write here and the machine
+/// runs the Rust service for the stub's address (see `bios/`).
+pub const PORT_BIOS_TRAP: u16 = 0xE5;
 
 /// IRQ 0: PIT counter 0.
 pub const IRQ_PIT: u8 = 0;
@@ -70,8 +89,12 @@ pub const IRQ_COM1: u8 = 4;
 pub const IRQ_RTC: u8 = 8;
 /// IRQ 12: PS/2 mouse (the i8042's AUX port).
 pub const IRQ_MOUSE: u8 = 12;
+/// IRQ 6: floppy controller.
+pub const IRQ_FLOPPY: u8 = 6;
 /// IRQ 13: FPU error (FERR#) when CR0.NE = 0.
 pub const IRQ_FPU: u8 = 13;
+/// IRQ 14: primary ATA channel.
+pub const IRQ_ATA0: u8 = 14;
 
 /// Console output shared by COM1 and the debug console: buffered here and
 /// written out when the machine flushes (at least once per run-loop turn).
@@ -127,6 +150,10 @@ pub struct PcRequests {
     pub exit_status: Option<i32>,
     /// The CPU reset line was pulsed (i8042 0xFE, port 0x92 bit 0).
     pub reset: bool,
+    /// The BIOS trap port was written: run the BIOS service.
+    pub bios_trap: bool,
+    /// The FDC or DMA controller was programmed: serve DMA requests.
+    pub dma: bool,
 }
 
 /// The platform devices, their wiring and the clock they see.
@@ -158,6 +185,12 @@ pub struct Pc {
     pub vga: VgaText,
     /// Port 0x80.
     pub post: PostCode,
+    /// Primary ATA channel (the hard disk).
+    pub ata: AtaChannel,
+    /// Floppy controller.
+    pub fdc: Fdc82077,
+    /// ISA DMA controllers.
+    pub dma: Dma8237Pair,
     debug_exit: DebugExit,
     debug_console: DebugConsole<ConsoleOut>,
     console: ConsoleOut,
@@ -169,7 +202,25 @@ impl Pc {
     /// A powered-on PC whose console (COM1 and port 0xE9) writes to
     /// `console`, with the RTC starting at `rtc_start` (Unix seconds).
     pub fn new(clock: Clock, console: ConsoleOut, rtc_start: i64) -> Self {
-        let irq_levels = IrqLevels::new();
+        Self::with_irq_levels(IrqLevels::new(), clock, console, rtc_start)
+    }
+
+    /// The PC after a reset of `old`: every device in its power-on state
+    /// except the disk controllers, which keep their media (and whatever
+    /// state the guest left them in; guests reinitialise them).
+    pub fn after_reset(old: Pc) -> Self {
+        let rtc = old.rtc_now_unix();
+        let levels = old.irq_levels.clone();
+        for irq in (0..16).filter(|&i| i != IRQ_FLOPPY && i != IRQ_ATA0) {
+            levels.pin(irq).set_level(false);
+        }
+        let mut pc = Self::with_irq_levels(levels, old.clock, old.console, rtc);
+        pc.ata = old.ata;
+        pc.fdc = old.fdc;
+        pc
+    }
+
+    fn with_irq_levels(irq_levels: IrqLevels, clock: Clock, console: ConsoleOut, rtc_start: i64) -> Self {
         let pin = |irq: u8| -> Box<dyn IrqLine> { Box::new(irq_levels.pin(irq)) };
         Pc {
             clock,
@@ -185,6 +236,9 @@ impl Pc {
             com2: Uart16550::new(std::io::sink(), pin(IRQ_COM2)),
             vga: VgaText::new(),
             post: PostCode::new(),
+            ata: AtaChannel::new(None, pin(IRQ_ATA0)),
+            fdc: Fdc82077::new(pin(IRQ_FLOPPY)),
+            dma: Dma8237Pair::new(),
             debug_exit: DebugExit::new(),
             debug_console: DebugConsole::new(console.clone()),
             console,
@@ -209,6 +263,39 @@ impl Pc {
         self.cmos.set_memory_size(u64::from(ram_bytes));
     }
 
+    /// Record drive `drive`'s floppy type in CMOS (byte 0x10; high nibble A:)
+    /// and the floppy count in the equipment byte (0x14).
+    pub fn cmos_set_floppy_type(&mut self, drive: usize, geometry: Option<Geometry>) {
+        use btvm_devices::nvram_layout::{NVRAM_EQUIPMENT, NVRAM_FLOPPY_TYPES};
+        // AT CMOS drive types: 1 = 360K, 2 = 1.2M, 3 = 720K, 4 = 1.44M, 5 = 2.88M.
+        let kind = match geometry.map(|g| g.total_sectors() * 512 / 1024) {
+            None => 0,
+            Some(0..=360) => 1,
+            Some(720) => 3,
+            Some(1200) => 2,
+            Some(1440) => 4,
+            Some(_) => 5,
+        };
+        let shift = if drive == 0 { 4 } else { 0 };
+        let types = self.cmos.get_byte(NVRAM_FLOPPY_TYPES) & !(0xF << shift) | kind << shift;
+        self.cmos.set_byte(NVRAM_FLOPPY_TYPES, types);
+        let count = u8::from(types & 0xF0 != 0) + u8::from(types & 0x0F != 0);
+        // Bit 0: floppies present; bits 7-6: count - 1; bits 5-4 = 00: VGA.
+        let equipment = if count == 0 { 0 } else { 1 | (count - 1) << 6 };
+        self.cmos.set_byte(NVRAM_EQUIPMENT, equipment);
+        self.cmos.update_checksum();
+    }
+
+    /// Put a hard disk on the primary ATA channel (master) and record it in
+    /// CMOS (type 0xF: "see byte 0x19", user type 47).
+    pub fn attach_hard_disk(&mut self, disk: Box<dyn BlockDevice>) {
+        use btvm_devices::nvram_layout::NVRAM_DISK_TYPES;
+        self.ata = AtaChannel::new(Some(disk), Box::new(self.irq_levels.pin(IRQ_ATA0)));
+        self.cmos.set_byte(NVRAM_DISK_TYPES, 0xF0);
+        self.cmos.set_byte(0x19, 47);
+        self.cmos.update_checksum();
+    }
+
     /// Open the A20 gate as a boot loader would (port 0x92 bit 1).
     pub fn open_a20(&mut self) {
         PortDevice::write(&mut self.port92, 0, AccessSize::Byte, 0x02);
@@ -228,6 +315,7 @@ impl Pc {
             self.pit.advance(now);
             self.cmos.advance(now);
             self.kbc.advance(now);
+            self.fdc.advance(now);
             self.pic.set_irq_levels(self.irq_levels.get());
             if self.next_deadline().is_none_or(|d| d > now) {
                 break;
@@ -237,7 +325,10 @@ impl Pc {
 
     /// The earliest time a device changes state by itself.
     pub fn next_deadline(&self) -> Option<Ticks> {
-        [self.pit.next_deadline(), self.cmos.next_deadline(), self.kbc.next_deadline()].into_iter().flatten().min()
+        [self.pit.next_deadline(), self.cmos.next_deadline(), self.kbc.next_deadline(), self.fdc.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Drive IRQ 13 from the FPU's error output (FERR#).
@@ -287,6 +378,12 @@ impl Pc {
                 self.kbc.read(port - PORT_I8042, b)
             }
             0x70..=0x71 => u32::from(self.cmos.read(port - PORT_CMOS, now)),
+            0x00..=0x0F => u32::from(self.dma.read_primary(port - PORT_DMA1)),
+            0x81..=0x8F => u32::from(self.dma.read_page(port - PORT_DMA_PAGE)),
+            0xC0..=0xDF => u32::from(self.dma.read_secondary(port - PORT_DMA2)),
+            0x1F0..=0x1F7 => self.ata.read(port - PORT_ATA0, b),
+            PORT_ATA0_CONTROL => u32::from(self.ata.read_control()),
+            0x3F0..=0x3F5 | 0x3F7 => u32::from(self.fdc.read(port - PORT_FDC, now)),
             PORT_POST => self.post.read(0, b),
             PORT_SYSTEM_CONTROL_A => self.port92.read(0, b),
             PORT_DEBUG_CONSOLE => self.debug_console.read(0, b),
@@ -314,6 +411,13 @@ impl Pc {
                 self.kbc.write(port - PORT_I8042, b, v);
             }
             0x70..=0x71 => self.cmos.write(port - PORT_CMOS, value, now),
+            0x00..=0x0F => self.dma.write_primary(port - PORT_DMA1, value),
+            0x81..=0x8F => self.dma.write_page(port - PORT_DMA_PAGE, value),
+            0xC0..=0xDF => self.dma.write_secondary(port - PORT_DMA2, value),
+            0x1F0..=0x1F7 => self.ata.write(port - PORT_ATA0, b, v),
+            PORT_ATA0_CONTROL => self.ata.write_control(value),
+            0x3F0..=0x3F5 | 0x3F7 => self.fdc.write(port - PORT_FDC, value, now),
+            PORT_BIOS_TRAP => self.requests.bios_trap = true,
             PORT_POST => self.post.write(0, b, v),
             PORT_SYSTEM_CONTROL_A => self.port92.write(0, b, v),
             PORT_FPU_CLEAR_BUSY => self.set_fpu_error(false),
@@ -331,7 +435,20 @@ impl Pc {
     fn write_needs_attention(port: u16) -> bool {
         matches!(
             port,
-            0x20..=0x21 | 0xA0..=0xA1 | 0x4D0..=0x4D1 | 0x60 | 0x64 | PORT_SYSTEM_CONTROL_A | PORT_DEBUG_EXIT | PORT_FPU_CLEAR_BUSY
+            0x20..=0x21
+                | 0xA0..=0xA1
+                | 0x4D0..=0x4D1
+                | 0x60
+                | 0x64
+                | PORT_SYSTEM_CONTROL_A
+                | PORT_DEBUG_EXIT
+                | PORT_FPU_CLEAR_BUSY
+                | PORT_BIOS_TRAP
+                | 0x00..=0x0F
+                | 0x81..=0x8F
+                | 0xC0..=0xDF
+                | 0x3F0..=0x3F5
+                | 0x3F7
         )
     }
 }
@@ -342,17 +459,27 @@ impl Platform for Pc {
     }
 
     fn io_read(&mut self, port: u16, size: AccessSize) -> u32 {
+        if port == PORT_ATA0 {
+            return self.ata.read(0, size);
+        }
         // Byte-wide ISA devices: a wide access is consecutive byte accesses.
         (0..size.bytes()).fold(0, |acc, i| acc | u32::from(self.read_byte(port.wrapping_add(i as u16))) << (8 * i))
     }
 
     fn io_write(&mut self, port: u16, size: AccessSize, value: u32) -> bool {
         let levels = self.irq_levels.get();
+        if port == PORT_ATA0 {
+            self.ata.write(0, size, value);
+            return self.irq_levels.get() != levels;
+        }
         let mut attention = false;
         for i in 0..size.bytes() {
             let p = port.wrapping_add(i as u16);
             self.write_byte(p, (value >> (8 * i)) as u8);
             attention |= Self::write_needs_attention(p);
+            if matches!(p, 0x00..=0x0F | 0x81..=0x8F | 0xC0..=0xDF | 0x3F0..=0x3F5 | 0x3F7) {
+                self.requests.dma = true;
+            }
         }
         attention || self.irq_levels.get() != levels
     }
