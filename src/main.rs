@@ -90,6 +90,10 @@ struct RunArgs {
     /// Stop after this many wall-clock seconds (exit status 124).
     #[arg(long, value_name = "SECS")]
     timeout: Option<f64>,
+    /// At exit, print counters: instructions retired, guest and wall time,
+    /// speed, interrupts delivered.
+    #[arg(long)]
+    stats: bool,
 }
 
 /// First boot device.
@@ -221,9 +225,20 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         m.set_input(input);
     }
     let limits = Limits { max_instructions: a.max_instructions, timeout, interrupt: Some(stop) };
+    let started = std::time::Instant::now();
     let exit = m.run(&limits);
+    let wall = started.elapsed().as_secs_f64();
     // Terminal back to normal before the last line.
     drop(console.raw);
     eprintln!("btvm: {}", exit.describe());
+    if a.stats {
+        let n = m.cpu.regs.icount;
+        eprintln!(
+            "btvm: stats: {n} instructions, guest time {:.3} s, wall {wall:.3} s, {:.1} MIPS, {} interrupts delivered",
+            m.pc.now().as_nanos() as f64 / 1e9,
+            n as f64 / wall.max(1e-9) / 1e6,
+            m.interrupts_delivered
+        );
+    }
     Ok(ExitCode::from(exit.status()))
 }

@@ -114,6 +114,11 @@ const STATUS1_VRETRACE: u8 = 0x08;
 const STATUS1_READS_PER_FRAME: u32 = 8;
 /// Attribute index: palette address source (screen on).
 const ATTR_PAS: u8 = 0x20;
+/// Attribute controller: mode control register index.
+const ATTR_MODE_CONTROL: usize = 0x10;
+/// Attribute mode control: bit 7 of an attribute blinks (else bright
+/// background).
+const ATTR_MODE_BLINK: u8 = 0x08;
 /// DAC state read: in read mode.
 const DAC_STATE_READ: u8 = 0x03;
 /// Entries in the DAC times three colour components.
@@ -247,6 +252,24 @@ impl VgaText {
             cells,
             cursor,
         }
+    }
+
+    /// Attribute controller mode control bit 3: `true` if attribute bit 7
+    /// makes a character blink (the mode 3 default), `false` if it selects
+    /// one of 16 background colours instead.
+    pub fn blink_enabled(&self) -> bool {
+        self.attr[ATTR_MODE_CONTROL] & ATTR_MODE_BLINK != 0
+    }
+
+    /// The text cursor's shape in scan lines: (first, last, character
+    /// height), from CR0A bits 4-0, CR0B bits 4-0 and CR09 bits 4-0 + 1.
+    /// Mode 3 gives (13, 14, 16): an underline.
+    pub fn cursor_scan_lines(&self) -> (u8, u8, u8) {
+        (
+            self.crtc[CR_CURSOR_START] & SCAN_LINE_MASK,
+            self.crtc[CR_CURSOR_END] & SCAN_LINE_MASK,
+            (self.crtc[CR_MAX_SCAN_LINE] & SCAN_LINE_MASK) + 1,
+        )
     }
 
     fn read_status1(&mut self) -> u8 {
@@ -505,6 +528,19 @@ mod tests {
         assert_eq!(screen.cursor, Some((0, 11)));
         set_cursor(&mut vga, 10); // above the visible start
         assert_eq!(vga.snapshot().cursor, None);
+    }
+
+    #[test]
+    fn blink_bit_and_cursor_shape_accessors() {
+        let mut vga = VgaText::new();
+        assert!(vga.blink_enabled());
+        assert_eq!(vga.cursor_scan_lines(), (13, 14, 16));
+        inb(&mut vga, OFFSET_STATUS1_COLOR); // flip-flop to index
+        outb(&mut vga, OFFSET_ATTR_WRITE, 0x30); // mode control, PAS
+        outb(&mut vga, OFFSET_ATTR_WRITE, 0x04);
+        assert!(!vga.blink_enabled());
+        crtc_write(&mut vga, 0x0A, 0x00);
+        assert_eq!(vga.cursor_scan_lines(), (0, 14, 16));
     }
 
     #[test]

@@ -430,6 +430,18 @@ impl Pc {
         }
     }
 
+    /// The PIC watches its inputs all the time: hand it the IRQ levels as
+    /// soon as a device access changed them, so that a line dropped by a
+    /// read (UART IIR, i8042 data) and raised again later is an edge.
+    /// Returns whether anything changed.
+    fn sync_pic(&mut self, before: u16) -> bool {
+        let now = self.irq_levels.get();
+        if now != before {
+            self.pic.set_irq_levels(now);
+        }
+        now != before
+    }
+
     /// Ports whose writes can change what the run loop must do (interrupt
     /// state, exit and reset requests, the A20 gate).
     fn write_needs_attention(port: u16) -> bool {
@@ -459,18 +471,22 @@ impl Platform for Pc {
     }
 
     fn io_read(&mut self, port: u16, size: AccessSize) -> u32 {
-        if port == PORT_ATA0 {
-            return self.ata.read(0, size);
-        }
-        // Byte-wide ISA devices: a wide access is consecutive byte accesses.
-        (0..size.bytes()).fold(0, |acc, i| acc | u32::from(self.read_byte(port.wrapping_add(i as u16))) << (8 * i))
+        let levels = self.irq_levels.get();
+        let v = if port == PORT_ATA0 {
+            self.ata.read(0, size)
+        } else {
+            // Byte-wide ISA devices: a wide access is consecutive byte accesses.
+            (0..size.bytes()).fold(0, |acc, i| acc | u32::from(self.read_byte(port.wrapping_add(i as u16))) << (8 * i))
+        };
+        self.sync_pic(levels);
+        v
     }
 
     fn io_write(&mut self, port: u16, size: AccessSize, value: u32) -> bool {
         let levels = self.irq_levels.get();
         if port == PORT_ATA0 {
             self.ata.write(0, size, value);
-            return self.irq_levels.get() != levels;
+            return self.sync_pic(levels);
         }
         let mut attention = false;
         for i in 0..size.bytes() {
@@ -481,7 +497,7 @@ impl Platform for Pc {
                 self.requests.dma = true;
             }
         }
-        attention || self.irq_levels.get() != levels
+        self.sync_pic(levels) || attention
     }
 
     fn mmio_read(&mut self, addr: u32, size: AccessSize) -> u32 {
@@ -595,5 +611,25 @@ mod tests {
             pc.advance(deadline);
         }
         assert_eq!(pc.pic.acknowledge(), Some(0x08));
+    }
+
+    /// Regression: the guest's shell stopped seeing typed input because
+    /// the PIC only looked at IRQ levels between instruction batches: the
+    /// UART's line dropped on an IIR read and rose on the next THR write
+    /// within one batch, so the PIC never saw a new edge.
+    #[test]
+    fn uart_irq_dropped_by_a_read_and_raised_again_is_a_new_edge() {
+        let (mut pc, _) = pc();
+        for (p, v) in [(0x20, 0x11), (0x21, 0x08), (0x21, 0x04), (0x21, 0x01), (0x21, 0x00)] {
+            pc.io_write(p, AccessSize::Byte, v);
+        }
+        pc.io_write(PORT_COM1 + 4, AccessSize::Byte, 0x08); // MCR: OUT2 gates the IRQ
+        pc.io_write(PORT_COM1 + 1, AccessSize::Byte, 0x02); // IER: THR empty
+        assert_eq!(pc.pic.acknowledge(), Some(0x08 + IRQ_COM1));
+        pc.io_write(0x20, AccessSize::Byte, 0x20); // EOI
+        assert_eq!(pc.io_read(PORT_COM1 + 2, AccessSize::Byte) & 0x0F, 0x02, "IIR: THR empty");
+        assert!(!pc.pic.has_interrupt(), "reading IIR cleared the request");
+        pc.io_write(PORT_COM1, AccessSize::Byte, u32::from(b'x')); // THR empties again at once
+        assert_eq!(pc.pic.acknowledge(), Some(0x08 + IRQ_COM1));
     }
 }
