@@ -90,6 +90,10 @@ struct RunArgs {
     /// Stop after this many wall-clock seconds (exit status 124).
     #[arg(long, value_name = "SECS")]
     timeout: Option<f64>,
+    /// Stop (status 0) as soon as this text appears on the serial console:
+    /// boot-to-marker measurements and scripted runs.
+    #[arg(long, value_name = "TEXT")]
+    exit_on_serial: Option<String>,
     /// At exit, print counters: instructions retired, guest and wall time,
     /// speed, interrupts delivered.
     #[arg(long)]
@@ -220,6 +224,9 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         signal_hook::flag::register(sig, Arc::clone(&stop))?;
     }
     let console = HostConsole::open(&a.serial)?;
+    if let Some(text) = &a.exit_on_serial {
+        console.out.watch_for(text.as_bytes());
+    }
     let mut m = Machine::with_console(cfg, console.out.clone())?;
     if let Some(input) = console.input {
         m.set_input(input);

@@ -171,6 +171,8 @@ pub struct Machine {
     serial_backlog: VecDeque<u8>,
     /// Interrupts delivered from the PIC.
     pub interrupts_delivered: u64,
+    /// The built-in BIOS's services, when it is the firmware.
+    bios: Option<crate::bios::Bios>,
 }
 
 impl Machine {
@@ -197,6 +199,7 @@ impl Machine {
             input: None,
             serial_backlog: VecDeque::new(),
             interrupts_delivered: 0,
+            bios: None,
         };
         m.power_on()?;
         Ok(m)
@@ -209,6 +212,12 @@ impl Machine {
                 Error::BadRom(what) => Error::format(&rom.name, what),
                 other => other,
             })?,
+            // A disk to boot and no kernel: the built-in BIOS.
+            None if self.cfg.linux.is_none() && (self.cfg.disk.is_some() || self.cfg.floppies.iter().any(Option::is_some)) => {
+                self.mem.load_rom(crate::bios::BIOS_ROM)?;
+                let cfg = crate::bios::BiosConfig { boot: self.cfg.boot, memory_bytes: self.mem.ram_size() };
+                self.bios = Some(crate::bios::Bios::new(cfg));
+            }
             None => self.mem.load_rom(crate::bios::DEMO_ROM)?,
         }
         self.pc.cmos_set_memory_size(self.mem.ram_size());
@@ -252,6 +261,9 @@ impl Machine {
         let max = limits.max_instructions.unwrap_or(u64::MAX);
         loop {
             self.pc.flush();
+            if self.pc.console().marker_seen() {
+                return Exit::SerialMarker;
+            }
             if let Some(exit) = self.poll_input(Duration::ZERO) {
                 return exit;
             }
@@ -261,6 +273,11 @@ impl Machine {
             self.pc.advance(now);
 
             let req = self.pc.take_requests();
+            if req.bios_trap {
+                if let Some(bios) = &mut self.bios {
+                    bios.service(&mut self.cpu, &mut self.mem, &mut self.pc);
+                }
+            }
             if req.dma || self.pc.fdc.next_deadline().is_some() {
                 let pc = &mut self.pc;
                 pc.dma.transfer(btvm_devices::dma8237::FLOPPY_CHANNEL, &mut DmaRam(&mut self.mem), &mut pc.fdc);

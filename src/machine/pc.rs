@@ -104,12 +104,32 @@ pub struct ConsoleOut(Rc<RefCell<ConsoleBuffer>>);
 struct ConsoleBuffer {
     pending: Vec<u8>,
     out: Box<dyn Write>,
+    /// `--exit-on-serial`: the text to watch for, how much of it matched so
+    /// far, and whether it was seen.
+    marker: Vec<u8>,
+    matched: usize,
+    marker_seen: bool,
 }
 
 impl ConsoleOut {
     /// Console output into `out`.
     pub fn new(out: Box<dyn Write>) -> Self {
-        ConsoleOut(Rc::new(RefCell::new(ConsoleBuffer { pending: Vec::new(), out })))
+        ConsoleOut(Rc::new(RefCell::new(ConsoleBuffer { pending: Vec::new(), out, marker: Vec::new(), matched: 0, marker_seen: false })))
+    }
+
+    /// Watch the output for `text` ([`ConsoleOut::marker_seen`] turns true
+    /// once it has been written).
+    pub fn watch_for(&self, text: &[u8]) {
+        let mut b = self.0.borrow_mut();
+        b.marker = text.to_vec();
+        b.matched = 0;
+        b.marker_seen = text.is_empty();
+    }
+
+    /// Whether the watched-for text has appeared.
+    pub fn marker_seen(&self) -> bool {
+        let b = self.0.borrow();
+        b.marker_seen && !b.marker.is_empty()
     }
 
     /// Write buffered bytes through and flush the sink.
@@ -129,6 +149,17 @@ impl Write for ConsoleOut {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let mut b = self.0.borrow_mut();
         b.pending.extend_from_slice(buf);
+        if !b.marker.is_empty() && !b.marker_seen {
+            for &c in buf {
+                // Restart-on-mismatch matching; the markers are plain text
+                // lines, where this is exact enough.
+                b.matched = if b.marker[b.matched] == c { b.matched + 1 } else { usize::from(b.marker[0] == c) };
+                if b.matched == b.marker.len() {
+                    b.marker_seen = true;
+                    break;
+                }
+            }
+        }
         if b.pending.len() >= 4096 {
             drop(b);
             self.flush_through();
