@@ -90,20 +90,33 @@ impl HostConsole {
             SerialBackend::Stdio => {
                 let interactive = std::io::stdin().is_terminal();
                 let raw = if interactive { RawTerminal::enable() } else { None };
-                let (tx, rx) = unbounded();
-                std::thread::Builder::new()
-                    .name("stdin".into())
-                    .spawn(move || read_stdin(tx))
-                    .map_err(|e| Error::Host(format!("cannot start the stdin reader: {e}")))?;
+                let rx = spawn_stdin_reader(HostInput::Serial)?;
                 Ok(HostConsole { out: ConsoleOut::new(Box::new(std::io::stdout())), input: Some(rx), raw })
             }
         }
     }
 }
 
+/// Read the terminal for the PC keyboard (`--display term`): raw mode and
+/// a reader thread whose bytes become [`HostInput::Keyboard`]; Ctrl-A X
+/// still quits.
+pub fn open_keyboard_stdin() -> Result<(Receiver<HostInput>, Option<RawTerminal>), Error> {
+    let raw = if std::io::stdin().is_terminal() { RawTerminal::enable() } else { None };
+    Ok((spawn_stdin_reader(HostInput::Keyboard)?, raw))
+}
+
+fn spawn_stdin_reader(wrap: fn(Vec<u8>) -> HostInput) -> Result<Receiver<HostInput>, Error> {
+    let (tx, rx) = unbounded();
+    std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || read_stdin(tx, wrap))
+        .map_err(|e| Error::Host(format!("cannot start the stdin reader: {e}")))?;
+    Ok(rx)
+}
+
 /// The reader thread: stdin bytes through the escape parser to the channel,
 /// until end of file or until the machine is gone.
-fn read_stdin(tx: Sender<HostInput>) {
+fn read_stdin(tx: Sender<HostInput>, wrap: fn(Vec<u8>) -> HostInput) {
     let mut stdin = std::io::stdin().lock();
     let mut buf = [0u8; 256];
     let mut esc = EscapeParser::default();
@@ -113,7 +126,7 @@ fn read_stdin(tx: Sender<HostInput>) {
             Ok(n) => n,
         };
         let (bytes, command) = esc.feed(&buf[..n]);
-        if !bytes.is_empty() && tx.send(HostInput::Serial(bytes)).is_err() {
+        if !bytes.is_empty() && tx.send(wrap(bytes)).is_err() {
             return;
         }
         match command {

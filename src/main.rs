@@ -94,6 +94,21 @@ struct RunArgs {
     /// boot-to-marker measurements and scripted runs.
     #[arg(long, value_name = "TEXT")]
     exit_on_serial: Option<String>,
+    /// Show the VGA text screen live: `term` (takes over this terminal; keys
+    /// go to the guest keyboard, Ctrl-A X quits) or `none`.
+    #[arg(long, value_name = "MODE", default_value = "none")]
+    display: btvm::display::DisplayMode,
+    /// At exit, write the text screen to FILE (PNG if it ends in .png, else
+    /// UTF-8 text).
+    #[arg(long, value_name = "FILE")]
+    screenshot_on_exit: Option<PathBuf>,
+    /// Type this key script into the guest keyboard, e.g. '{wait 3s}dir\n'
+    /// (text, \n Enter, {enter} {esc} {f1} {up} {ctrl-c} {wait 2s} ...).
+    #[arg(long, value_name = "SCRIPT", conflicts_with = "keys_file")]
+    keys: Option<btvm::keyboard::KeyScript>,
+    /// Read the key script from FILE (line breaks are Enter).
+    #[arg(long, value_name = "FILE")]
+    keys_file: Option<PathBuf>,
     /// At exit, print counters: instructions retired, guest and wall time,
     /// speed, interrupts delivered.
     #[arg(long)]
@@ -141,6 +156,7 @@ fn main() -> ExitCode {
     // A panic must not leave the terminal in raw mode.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        btvm::display::term::restore_terminal();
         btvm::console::restore_terminal();
         default_hook(info);
     }));
@@ -223,7 +239,17 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
         signal_hook::flag::register(sig, Arc::clone(&stop))?;
     }
-    let console = HostConsole::open(&a.serial)?;
+    let script = match (a.keys, &a.keys_file) {
+        (Some(s), _) => Some(s),
+        (None, Some(p)) => Some(btvm::keyboard::KeyScript::from_file(p)?),
+        _ => None,
+    };
+    let term = a.display == btvm::display::DisplayMode::Term;
+    // The display owns the terminal: COM1 then goes nowhere unless a file
+    // was asked for.
+    let serial = if term && a.serial == SerialBackend::Stdio { SerialBackend::Null } else { a.serial.clone() };
+    let console = HostConsole::open(&serial)?;
+    let kbd_in = if term { Some(btvm::console::open_keyboard_stdin()?) } else { None };
     if let Some(text) = &a.exit_on_serial {
         console.out.watch_for(text.as_bytes());
     }
@@ -231,12 +257,24 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     if let Some(input) = console.input {
         m.set_input(input);
     }
+    if let Some((rx, _)) = &kbd_in {
+        m.set_input(rx.clone());
+    }
+    if term || script.is_some() {
+        m.set_keyboard(btvm::keyboard::HostKeyboard::new(script));
+    }
+    m.set_display(btvm::display::Display::open(a.display)?);
     let limits = Limits { max_instructions: a.max_instructions, timeout, interrupt: Some(stop) };
     let started = std::time::Instant::now();
     let exit = m.run(&limits);
     let wall = started.elapsed().as_secs_f64();
     // Terminal back to normal before the last line.
+    m.set_display(btvm::display::Display::None);
+    drop(kbd_in);
     drop(console.raw);
+    if let Some(p) = &a.screenshot_on_exit {
+        btvm::display::write_screenshot(p, &m.pc.vga.snapshot(), btvm::display::ScreenStyle::of(&m.pc.vga))?;
+    }
     eprintln!("btvm: {}", exit.describe());
     if a.stats {
         let n = m.cpu.regs.icount;

@@ -152,12 +152,12 @@ const BOX_ARMS: [[u8; 4]; 40] = [
     [2, 0, 0, 1], [1, 0, 0, 2], [0, 1, 0, 2], [0, 2, 0, 1], [2, 2, 1, 1], [1, 1, 2, 2], [1, 0, 1, 0], [0, 1, 0, 1], // D3-DA
 ];
 
-/// Column mask of a single vertical line, and of the two of a double one.
-const V_SINGLE: u8 = 0x10;
-const V_DOUBLE: u8 = 0x28;
+/// Column of a single vertical line, and columns of a double one.
+const V_SINGLE: usize = 3;
+const V_DOUBLE: (usize, usize) = (2, 4);
 /// Row of a single horizontal line, and rows of a double one.
 const H_SINGLE: usize = 7;
-const H_DOUBLE: [usize; 2] = [5, 9];
+const H_DOUBLE: (usize, usize) = (6, 8);
 
 /// The 8x16 glyph of CP437 code `code`, top row first.
 pub fn glyph(code: u8) -> [u8; GLYPH_HEIGHT] {
@@ -176,7 +176,11 @@ pub fn glyph(code: u8) -> [u8; GLYPH_HEIGHT] {
             if let Some((_, rows)) = PICTOGRAPHS_8X8.iter().find(|(c, _)| *c == code) {
                 return double(*rows);
             }
-            let stand_in = if code < 0x20 { LOW_FALLBACK[usize::from(code)] } else { HIGH_FALLBACK[usize::from(code - 0x80)] };
+            let stand_in = if code < 0x20 {
+                LOW_FALLBACK[usize::from(code)]
+            } else {
+                HIGH_FALLBACK[usize::from(code - 0x80)]
+            };
             if stand_in != b'#' && (0x20..0x7F).contains(&stand_in) {
                 double(ASCII_8X8[usize::from(stand_in - 0x20)])
             } else {
@@ -219,59 +223,118 @@ fn shade(code: u8) -> [u8; GLYPH_HEIGHT] {
 fn block(code: u8) -> [u8; GLYPH_HEIGHT] {
     std::array::from_fn(|y| match code {
         0xDB => 0xFF,
-        0xDC => if y >= GLYPH_HEIGHT / 2 { 0xFF } else { 0 },
+        0xDC => {
+            if y >= GLYPH_HEIGHT / 2 {
+                0xFF
+            } else {
+                0
+            }
+        }
         0xDD => 0xF0,
         0xDE => 0x0F,
-        _ => if y < GLYPH_HEIGHT / 2 { 0xFF } else { 0 },
+        _ => {
+            if y < GLYPH_HEIGHT / 2 {
+                0xFF
+            } else {
+                0
+            }
+        }
     })
 }
 
-/// A box-drawing glyph from its four arms. Vertical arms run from the cell
-/// edge to the far horizontal line (so corners close), horizontal arms from
-/// the edge to the far vertical line.
+/// A box-drawing glyph from its four arms.
+///
+/// Each line (one or two horizontal, one or two vertical) is drawn as the
+/// segments it needs. A line with arms on both sides of the centre runs
+/// straight through, except that a double line is cut where a double arm
+/// crosses it (the four corners of `╬`). A line with an arm on one side
+/// only ends at the nearer perpendicular line if an arm lies on its side
+/// of the centre (the inner corner of `╝`), else at the farther one (the
+/// outer corner); a single line between two double ones meets the nearer.
 fn box_glyph([up, down, left, right]: [u8; 4]) -> [u8; GLYPH_HEIGHT] {
     let mut g = [0u8; GLYPH_HEIGHT];
-    let h_rows: &[usize] = if left == 2 || right == 2 { &H_DOUBLE } else { &[H_SINGLE] };
-    let (h_top, h_bottom) = (h_rows[0], h_rows[h_rows.len() - 1]);
-    let v_mask = |w: u8| if w == 2 { V_DOUBLE } else { V_SINGLE };
-    let has_h = left != 0 || right != 0;
-    // Vertical arms.
-    if up != 0 {
-        let end = if has_h { h_bottom } else { H_SINGLE };
-        for row in &mut g[..=end] {
-            *row |= v_mask(up);
-        }
-    }
-    if down != 0 {
-        let start = if has_h { h_top } else { H_SINGLE };
-        for row in &mut g[start..] {
-            *row |= v_mask(down);
-        }
-    }
-    // Horizontal arms: left covers columns 0 up to the far vertical line.
-    let v_weight = up.max(down);
-    let (v_left, v_right) = match v_weight {
-        2 => (2, 4),
-        1 => (3, 3),
-        _ => (3, 3),
+    let h_double = left == 2 || right == 2;
+    let v_double = up == 2 || down == 2;
+    let (top, bottom) = if h_double {
+        H_DOUBLE
+    } else {
+        (H_SINGLE, H_SINGLE)
     };
-    for &y in h_rows {
-        let mut bits = 0u8;
-        if left != 0 {
-            let last = if v_weight == 0 { 3 } else { v_right };
-            for x in 0..=last {
-                bits |= 0x80 >> x;
+    let (west, east) = if v_double {
+        V_DOUBLE
+    } else {
+        (V_SINGLE, V_SINGLE)
+    };
+    // Horizontal lines: (row, weight of the vertical arm on its side).
+    let rows: &[(usize, Option<u8>)] = if h_double {
+        &[(top, Some(up)), (bottom, Some(down))]
+    } else {
+        &[(H_SINGLE, None)]
+    };
+    for &(y, side) in rows {
+        let near = side.map_or(up > 0 && down > 0, |w| w > 0);
+        for (a, b) in span(
+            left > 0,
+            right > 0,
+            near,
+            side == Some(2),
+            (west, east),
+            GLYPH_WIDTH - 1,
+        )
+        .into_iter()
+        .flatten()
+        {
+            for x in a..=b {
+                g[y] |= 0x80 >> x;
             }
         }
-        if right != 0 {
-            let first = if v_weight == 0 { 3 } else { v_left };
-            for x in first..8 {
-                bits |= 0x80 >> x;
+    }
+    // Vertical lines: (column, weight of the horizontal arm on its side).
+    let cols: &[(usize, Option<u8>)] = if v_double {
+        &[(west, Some(left)), (east, Some(right))]
+    } else {
+        &[(V_SINGLE, None)]
+    };
+    for &(x, side) in cols {
+        let near = side.map_or(left > 0 && right > 0, |w| w > 0);
+        for (a, b) in span(
+            up > 0,
+            down > 0,
+            near,
+            side == Some(2),
+            (top, bottom),
+            GLYPH_HEIGHT - 1,
+        )
+        .into_iter()
+        .flatten()
+        {
+            for row in &mut g[a..=b] {
+                *row |= 0x80 >> x;
             }
         }
-        g[y] |= bits;
     }
     g
+}
+
+/// The segments of one line along an axis from 0 to `max`, with arms
+/// towards 0 (`low`) and towards `max` (`high`); `(p_low, p_high)` are
+/// the positions of the perpendicular lines; `near` says whether to stop
+/// at the nearer of them, `cut` whether to leave a gap between them.
+fn span(
+    low: bool,
+    high: bool,
+    near: bool,
+    cut: bool,
+    (p_low, p_high): (usize, usize),
+    max: usize,
+) -> [Option<(usize, usize)>; 2] {
+    match (low, high) {
+        (true, true) if cut => [Some((0, p_low)), Some((p_high, max))],
+        (true, true) => [Some((0, max)), None],
+        (true, false) => [Some((0, if near { p_low } else { p_high })), None],
+        (false, true) => [Some((if near { p_high } else { p_low }, max)), None],
+        (false, false) => [None, None],
+    }
 }
 
 #[cfg(test)]
@@ -283,15 +346,32 @@ mod tests {
         for code in 0..=255u8 {
             let g = glyph(code);
             let blank = g.iter().all(|&r| r == 0);
-            assert_eq!(blank, matches!(code, 0x00 | 0x20 | 0xFF), "code {code:#04x}");
+            assert_eq!(
+                blank,
+                matches!(code, 0x00 | 0x20 | 0xFF),
+                "code {code:#04x}"
+            );
         }
         assert_eq!(glyph(b'A')[0], 0x30);
         assert_eq!(glyph(b'A')[1], 0x30);
         assert_eq!(glyph(0xDB), [0xFF; 16]);
         // A vertical line runs the full height; a horizontal one the width.
-        assert!(glyph(0xB3).iter().all(|&r| r == V_SINGLE));
+        assert!(glyph(0xB3).iter().all(|&r| r == 0x10));
         assert_eq!(glyph(0xC4)[H_SINGLE], 0xFF);
-        assert_eq!(glyph(0xCD)[H_DOUBLE[0]], 0xFF);
+        assert_eq!(glyph(0xCD)[H_DOUBLE.0], 0xFF);
+        // ╔: outer corner at (2, 6), inner corner at (4, 8), nothing in
+        // between.
+        let tl = glyph(0xC9);
+        assert_eq!(tl[5], 0);
+        assert_eq!(tl[6], 0x3F);
+        assert_eq!(tl[7], 0x20);
+        assert_eq!(tl[8], 0x2F);
+        assert_eq!(tl[15], 0x28);
+        // ╬: four separate corners.
+        let cross = glyph(0xCE);
+        assert_eq!(cross[0], 0x28);
+        assert_eq!(cross[6], 0xEF);
+        assert_eq!(cross[7], 0x00);
         // 'é' falls back to 'e'.
         assert_eq!(glyph(0x82), glyph(b'e'));
     }

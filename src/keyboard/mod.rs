@@ -70,7 +70,10 @@ impl HostKeyboard {
     /// are kept and retried. Call once per run-loop turn, before the
     /// devices are advanced to `now`. Returns how many key events went in.
     pub fn deliver(&mut self, now: Ticks, kbc: &mut impl KeySink) -> usize {
-        if self.pending_since.is_some_and(|t| t.elapsed() >= ESCAPE_TIMEOUT) {
+        if self
+            .pending_since
+            .is_some_and(|t| t.elapsed() >= ESCAPE_TIMEOUT)
+        {
             self.pending_since = None;
             for keys in self.parser.flush() {
                 self.typed.push(keys);
@@ -87,7 +90,10 @@ impl HostKeyboard {
     /// halted CPU sleep past it. `None` if nothing is queued.
     pub fn next_deadline(&self) -> Option<Ticks> {
         let script = self.script.as_ref().and_then(KeyPlayer::next_deadline);
-        [self.typed.next_deadline(), script].into_iter().flatten().min()
+        [self.typed.next_deadline(), script]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Whether a lone ESC from the terminal is waiting (the run loop should
@@ -98,7 +104,7 @@ impl HostKeyboard {
 
     /// Whether the script (if any) has typed all its keys.
     pub fn script_finished(&self) -> bool {
-        self.script.as_ref().is_none_or(KeyPlayer::is_finished)
+        self.script.as_ref().map_or(true, KeyPlayer::is_finished)
     }
 }
 
@@ -128,7 +134,14 @@ mod tests {
         assert_eq!(kb.deliver(Ticks::from_millis(3), &mut sink), 1);
         assert_eq!(kb.deliver(Ticks::from_millis(23), &mut sink), 1);
         assert_eq!(kb.deliver(Ticks::from_secs(1), &mut sink), 1);
-        assert_eq!(sink.0, vec![vec![0x1E, 0x9E], vec![0xE0, 0x48, 0xE0, 0xC8], vec![0x30, 0xB0]]);
+        assert_eq!(
+            sink.0,
+            vec![
+                vec![0x1E, 0x9E],
+                vec![0xE0, 0x48, 0xE0, 0xC8],
+                vec![0x30, 0xB0]
+            ]
+        );
         assert!(kb.script_finished());
         assert_eq!(kb.next_deadline(), None);
     }

@@ -53,7 +53,12 @@ impl KeyPlayer {
 
     /// Play `script` from `start`.
     pub fn starting_at(script: KeyScript, start: Ticks) -> Self {
-        KeyPlayer { items: script.items.into(), ready_at: start, interval: DEFAULT_KEY_INTERVAL, last_now: start }
+        KeyPlayer {
+            items: script.items.into(),
+            ready_at: start,
+            interval: DEFAULT_KEY_INTERVAL,
+            last_now: start,
+        }
     }
 
     /// An empty player for keys typed live: [`KeyPlayer::push`] adds them.
@@ -145,7 +150,10 @@ impl KeyPlayer {
 
     /// Key events not handed out yet.
     pub fn pending_keys(&self) -> usize {
-        self.items.iter().filter(|i| matches!(i, ScriptItem::Keys(_))).count()
+        self.items
+            .iter()
+            .filter(|i| matches!(i, ScriptItem::Keys(_)))
+            .count()
     }
 }
 
@@ -226,9 +234,16 @@ mod tests {
     #[test]
     fn refused_keys_are_retried_in_order_and_keep_their_waits() {
         let mut p = player("a{wait 1s}b");
-        let mut sink = Sink { accept: 0, got: Vec::new() };
+        let mut sink = Sink {
+            accept: 0,
+            got: Vec::new(),
+        };
         assert_eq!(p.deliver(ms(5), &mut sink), 0);
-        assert_eq!(p.next_deadline(), Some(ms(25)), "retry after the key interval");
+        assert_eq!(
+            p.next_deadline(),
+            Some(ms(25)),
+            "retry after the key interval"
+        );
         assert_eq!(p.deliver(ms(24), &mut sink), 0);
         assert_eq!(p.deliver(ms(25), &mut sink), 0);
         assert_eq!(p.next_deadline(), Some(ms(45)));
@@ -244,9 +259,16 @@ mod tests {
     #[test]
     fn requeue_with_zero_rate_keeps_order_and_waits() {
         let mut p = player("{rate 0ms}ab{wait 1s}c");
-        let mut sink = Sink { accept: 1, got: Vec::new() };
+        let mut sink = Sink {
+            accept: 1,
+            got: Vec::new(),
+        };
         assert_eq!(p.deliver(ms(0), &mut sink), 1);
-        assert_eq!(p.next_deadline(), Some(RETRY_INTERVAL), "b refused: retried after RETRY_INTERVAL");
+        assert_eq!(
+            p.next_deadline(),
+            Some(RETRY_INTERVAL),
+            "b refused: retried after RETRY_INTERVAL"
+        );
         sink.accept = 5;
         assert_eq!(p.deliver(RETRY_INTERVAL, &mut sink), 1);
         assert_eq!(p.next_deadline(), Some(RETRY_INTERVAL + ms(1000)));

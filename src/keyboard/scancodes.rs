@@ -20,12 +20,18 @@ pub struct Key {
 impl Key {
     /// A key without prefix.
     pub const fn basic(code: u8) -> Key {
-        Key { code: code & 0x7F, extended: false }
+        Key {
+            code: code & 0x7F,
+            extended: false,
+        }
     }
 
     /// An E0-prefixed key.
     pub const fn extended(code: u8) -> Key {
-        Key { code: code & 0x7F, extended: true }
+        Key {
+            code: code & 0x7F,
+            extended: true,
+        }
     }
 
     /// Escape.
@@ -157,24 +163,48 @@ pub struct Mods {
 
 impl Mods {
     /// No modifier.
-    pub const NONE: Mods = Mods { shift: false, ctrl: false, alt: false };
+    pub const NONE: Mods = Mods {
+        shift: false,
+        ctrl: false,
+        alt: false,
+    };
     /// Shift only.
-    pub const SHIFT: Mods = Mods { shift: true, ctrl: false, alt: false };
+    pub const SHIFT: Mods = Mods {
+        shift: true,
+        ctrl: false,
+        alt: false,
+    };
     /// Ctrl only.
-    pub const CTRL: Mods = Mods { shift: false, ctrl: true, alt: false };
+    pub const CTRL: Mods = Mods {
+        shift: false,
+        ctrl: true,
+        alt: false,
+    };
     /// Alt only.
-    pub const ALT: Mods = Mods { shift: false, ctrl: false, alt: true };
+    pub const ALT: Mods = Mods {
+        shift: false,
+        ctrl: false,
+        alt: true,
+    };
 
     /// Both sets of modifiers.
     pub fn union(self, other: Mods) -> Mods {
-        Mods { shift: self.shift || other.shift, ctrl: self.ctrl || other.ctrl, alt: self.alt || other.alt }
+        Mods {
+            shift: self.shift || other.shift,
+            ctrl: self.ctrl || other.ctrl,
+            alt: self.alt || other.alt,
+        }
     }
 
     /// The modifier keys held, in the order they are pressed.
     fn keys(self) -> impl DoubleEndedIterator<Item = Key> {
-        [(self.ctrl, Key::CTRL), (self.alt, Key::ALT), (self.shift, Key::SHIFT)]
-            .into_iter()
-            .filter_map(|(held, key)| held.then_some(key))
+        [
+            (self.ctrl, Key::CTRL),
+            (self.alt, Key::ALT),
+            (self.shift, Key::SHIFT),
+        ]
+        .into_iter()
+        .filter_map(|(held, key)| held.then_some(key))
     }
 }
 
@@ -190,7 +220,10 @@ pub struct KeyStroke {
 impl KeyStroke {
     /// `key` alone.
     pub const fn plain(key: Key) -> KeyStroke {
-        KeyStroke { key, mods: Mods::NONE }
+        KeyStroke {
+            key,
+            mods: Mods::NONE,
+        }
     }
 
     /// `key` with `mods` held.
@@ -200,7 +233,10 @@ impl KeyStroke {
 
     /// The same stroke with `mods` held as well.
     pub fn plus(self, mods: Mods) -> KeyStroke {
-        KeyStroke { key: self.key, mods: self.mods.union(mods) }
+        KeyStroke {
+            key: self.key,
+            mods: self.mods.union(mods),
+        }
     }
 
     /// The complete set-1 sequence: modifier makes (Ctrl, Alt, Shift), the
@@ -265,9 +301,15 @@ pub fn char_stroke(c: char) -> Option<KeyStroke> {
     if c.is_ascii_alphabetic() {
         let lower = c.to_ascii_lowercase();
         let key = LETTER_ROWS.iter().find_map(|&(row, first)| {
-            row.find(lower).and_then(|i| u8::try_from(i).ok()).map(|i| Key::basic(first + i))
+            row.find(lower)
+                .and_then(|i| u8::try_from(i).ok())
+                .map(|i| Key::basic(first + i))
         })?;
-        let mods = if c.is_ascii_uppercase() { Mods::SHIFT } else { Mods::NONE };
+        let mods = if c.is_ascii_uppercase() {
+            Mods::SHIFT
+        } else {
+            Mods::NONE
+        };
         return Some(KeyStroke::with(key, mods));
     }
     SYMBOL_KEYS.iter().find_map(|&(plain, shifted, code)| {
@@ -322,22 +364,62 @@ mod tests {
         assert_eq!(typed('\x08'), vec![0x0E, 0x8E]);
         let ctrl_c = KeyStroke::with(char_stroke('c').unwrap().key, Mods::CTRL);
         assert_eq!(ctrl_c.scancodes(), vec![0x1D, 0x2E, 0xAE, 0x9D]);
-        let all = KeyStroke::with(Key::DELETE, Mods { shift: true, ctrl: true, alt: true });
-        assert_eq!(all.scancodes(), vec![0x1D, 0x38, 0x2A, 0xE0, 0x53, 0xE0, 0xD3, 0xAA, 0xB8, 0x9D]);
+        let all = KeyStroke::with(
+            Key::DELETE,
+            Mods {
+                shift: true,
+                ctrl: true,
+                alt: true,
+            },
+        );
+        assert_eq!(
+            all.scancodes(),
+            vec![0x1D, 0x38, 0x2A, 0xE0, 0x53, 0xE0, 0xD3, 0xAA, 0xB8, 0x9D]
+        );
     }
 
     #[test]
     fn extended_keys_carry_e0() {
-        assert_eq!(KeyStroke::plain(Key::UP).scancodes(), vec![0xE0, 0x48, 0xE0, 0xC8]);
-        assert_eq!(KeyStroke::plain(Key::DOWN).scancodes(), vec![0xE0, 0x50, 0xE0, 0xD0]);
-        assert_eq!(KeyStroke::plain(Key::LEFT).scancodes(), vec![0xE0, 0x4B, 0xE0, 0xCB]);
-        assert_eq!(KeyStroke::plain(Key::RIGHT).scancodes(), vec![0xE0, 0x4D, 0xE0, 0xCD]);
-        assert_eq!(KeyStroke::plain(Key::HOME).scancodes(), vec![0xE0, 0x47, 0xE0, 0xC7]);
-        assert_eq!(KeyStroke::plain(Key::END).scancodes(), vec![0xE0, 0x4F, 0xE0, 0xCF]);
-        assert_eq!(KeyStroke::plain(Key::PAGE_UP).scancodes(), vec![0xE0, 0x49, 0xE0, 0xC9]);
-        assert_eq!(KeyStroke::plain(Key::PAGE_DOWN).scancodes(), vec![0xE0, 0x51, 0xE0, 0xD1]);
-        assert_eq!(KeyStroke::plain(Key::INSERT).scancodes(), vec![0xE0, 0x52, 0xE0, 0xD2]);
-        assert_eq!(KeyStroke::plain(Key::DELETE).scancodes(), vec![0xE0, 0x53, 0xE0, 0xD3]);
+        assert_eq!(
+            KeyStroke::plain(Key::UP).scancodes(),
+            vec![0xE0, 0x48, 0xE0, 0xC8]
+        );
+        assert_eq!(
+            KeyStroke::plain(Key::DOWN).scancodes(),
+            vec![0xE0, 0x50, 0xE0, 0xD0]
+        );
+        assert_eq!(
+            KeyStroke::plain(Key::LEFT).scancodes(),
+            vec![0xE0, 0x4B, 0xE0, 0xCB]
+        );
+        assert_eq!(
+            KeyStroke::plain(Key::RIGHT).scancodes(),
+            vec![0xE0, 0x4D, 0xE0, 0xCD]
+        );
+        assert_eq!(
+            KeyStroke::plain(Key::HOME).scancodes(),
+            vec![0xE0, 0x47, 0xE0, 0xC7]
+        );
+        assert_eq!(
+            KeyStroke::plain(Key::END).scancodes(),
+            vec![0xE0, 0x4F, 0xE0, 0xCF]
+        );
+        assert_eq!(
+            KeyStroke::plain(Key::PAGE_UP).scancodes(),
+            vec![0xE0, 0x49, 0xE0, 0xC9]
+        );
+        assert_eq!(
+            KeyStroke::plain(Key::PAGE_DOWN).scancodes(),
+            vec![0xE0, 0x51, 0xE0, 0xD1]
+        );
+        assert_eq!(
+            KeyStroke::plain(Key::INSERT).scancodes(),
+            vec![0xE0, 0x52, 0xE0, 0xD2]
+        );
+        assert_eq!(
+            KeyStroke::plain(Key::DELETE).scancodes(),
+            vec![0xE0, 0x53, 0xE0, 0xD3]
+        );
     }
 
     #[test]
@@ -348,7 +430,36 @@ mod tests {
         assert_eq!(Key::function(12), Some(Key::basic(0x58)));
         assert_eq!(Key::function(0), None);
         assert_eq!(Key::function(13), None);
-        assert_eq!(KeyStroke::plain(Key::function(1).unwrap()).scancodes(), vec![0x3B, 0xBB]);
+        assert_eq!(
+            KeyStroke::plain(Key::function(1).unwrap()).scancodes(),
+            vec![0x3B, 0xBB]
+        );
+    }
+
+    #[test]
+    fn every_printable_character_round_trips_through_the_bios_table() {
+        // The BIOS's INT 9 table (set 1 to keystroke words) must turn each
+        // typed character back into itself, Ctrl-letters into 01h-1Ah.
+        use crate::bios::scancodes::SET1;
+        for b in 0x20..=0x7Eu8 {
+            let s = char_stroke(char::from(b)).unwrap();
+            let column = usize::from(s.mods.shift);
+            let word = SET1[usize::from(s.key.code)][column];
+            assert_eq!(word & 0xFF, u16::from(b), "{:?}", char::from(b));
+            assert_eq!(word >> 8, u16::from(s.key.code));
+        }
+        for b in b'a'..=b'z' {
+            let s = char_stroke(char::from(b)).unwrap();
+            assert_eq!(SET1[usize::from(s.key.code)][2] & 0xFF, u16::from(b - 0x60));
+        }
+        for (key, ascii) in [
+            (Key::ENTER, 0x0D),
+            (Key::TAB, 0x09),
+            (Key::BACKSPACE, 0x08),
+            (Key::ESC, 0x1B),
+        ] {
+            assert_eq!(SET1[usize::from(key.code)][0] & 0xFF, ascii);
+        }
     }
 
     #[test]
@@ -360,6 +471,9 @@ mod tests {
         assert_eq!(Key::by_name("f99"), None);
         assert_eq!(Key::by_name("bogus"), None);
         // A modifier key typed alone is pressed once.
-        assert_eq!(KeyStroke::with(Key::ALT, Mods::ALT).scancodes(), vec![0x38, 0xB8]);
+        assert_eq!(
+            KeyStroke::with(Key::ALT, Mods::ALT).scancodes(),
+            vec![0x38, 0xB8]
+        );
     }
 }

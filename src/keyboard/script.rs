@@ -65,7 +65,12 @@ impl KeyScript {
     /// Errors name the line, the column (in characters, from 1) and the
     /// offending token.
     pub fn parse(text: &str) -> Result<KeyScript, String> {
-        Parser { chars: text.chars().collect(), pos: 0, items: Vec::new() }.run()
+        Parser {
+            chars: text.chars().collect(),
+            pos: 0,
+            items: Vec::new(),
+        }
+        .run()
     }
 
     /// Read and parse a script file.
@@ -76,7 +81,10 @@ impl KeyScript {
 
     /// Number of key events in the script.
     pub fn key_count(&self) -> usize {
-        self.items.iter().filter(|i| matches!(i, ScriptItem::Keys(_))).count()
+        self.items
+            .iter()
+            .filter(|i| matches!(i, ScriptItem::Keys(_)))
+            .count()
     }
 
     /// Whether the script types nothing.
@@ -116,7 +124,10 @@ impl Parser {
         let before = &self.chars[..index.min(self.chars.len())];
         let line = 1 + before.iter().filter(|&&c| c == '\n').count();
         let line_start = before.iter().rposition(|&c| c == '\n').map_or(0, |i| i + 1);
-        Position { line, column: index - line_start + 1 }
+        Position {
+            line,
+            column: index - line_start + 1,
+        }
     }
 
     fn error(&self, index: usize, what: impl fmt::Display) -> String {
@@ -136,7 +147,10 @@ impl Parser {
                 '{' => self.token(start)?,
                 '\\' => {
                     let Some(&e) = self.chars.get(self.pos) else {
-                        return Err(self.error(start, "`\\` at the end of the script (write `\\\\` for a backslash)"));
+                        return Err(self.error(
+                            start,
+                            "`\\` at the end of the script (write `\\\\` for a backslash)",
+                        ));
                     };
                     self.pos += 1;
                     let ch = match e {
@@ -213,7 +227,11 @@ impl Parser {
                 } else {
                     match arg.parse::<u32>() {
                         Ok(n) if (1..=MAX_REPEAT).contains(&n) => n,
-                        _ => return Err(bad(&format!("bad repeat count `{arg}` (1 to {MAX_REPEAT})"))),
+                        _ => {
+                            return Err(bad(&format!(
+                                "bad repeat count `{arg}` (1 to {MAX_REPEAT})"
+                            )))
+                        }
                     }
                 };
                 let original = trimmed.split_whitespace().next().unwrap_or("");
@@ -233,9 +251,11 @@ fn key_with_mods(spec: &str) -> Option<KeyStroke> {
     let mut rest = spec;
     loop {
         let lower = rest.to_ascii_lowercase();
-        let prefix = ["ctrl-", "ctrl+", "control-", "control+", "alt-", "alt+", "shift-", "shift+"]
-            .into_iter()
-            .find(|p| lower.starts_with(p) && rest.len() > p.len());
+        let prefix = [
+            "ctrl-", "ctrl+", "control-", "control+", "alt-", "alt+", "shift-", "shift+",
+        ]
+        .into_iter()
+        .find(|p| lower.starts_with(p) && rest.len() > p.len());
         let Some(p) = prefix else { break };
         match p.as_bytes()[0] {
             b'c' => mods.ctrl = true,
@@ -248,7 +268,11 @@ fn key_with_mods(spec: &str) -> Option<KeyStroke> {
     let stroke = match (chars.next(), chars.next()) {
         (Some(c), None) => {
             // With a modifier, letters are case-insensitive (`ctrl-C`).
-            let c = if mods == Mods::NONE { c } else { c.to_ascii_lowercase() };
+            let c = if mods == Mods::NONE {
+                c
+            } else {
+                c.to_ascii_lowercase()
+            };
             char_stroke(c)?
         }
         _ => KeyStroke::plain(Key::by_name(rest)?),
@@ -259,7 +283,9 @@ fn key_with_mods(spec: &str) -> Option<KeyStroke> {
 /// `2s`, `500ms`, `1.5s`, `250 ms`, `100us`: exact nanoseconds.
 fn parse_duration(text: &str) -> Result<Ticks, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
     let (number, unit) = (&text[..split], text[split..].trim());
     let scale: u64 = match unit {
         "s" | "sec" => 1_000_000_000,
@@ -272,14 +298,27 @@ fn parse_duration(text: &str) -> Result<Ticks, String> {
     if whole.is_empty() && frac.is_empty() || frac.contains('.') {
         return Err(format!("bad duration `{text}`"));
     }
-    let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| format!("bad duration `{text}`"))? };
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole
+            .parse()
+            .map_err(|_| format!("bad duration `{text}`"))?
+    };
     // Fraction digits beyond nanoseconds are dropped.
-    let mut nanos = whole.checked_mul(scale).ok_or_else(|| format!("duration `{text}` is too long"))?;
+    let mut nanos = whole
+        .checked_mul(scale)
+        .ok_or_else(|| format!("duration `{text}` is too long"))?;
     let mut place = scale;
     for d in frac.chars() {
         place /= 10;
-        let digit = u64::from(d.to_digit(10).ok_or_else(|| format!("bad duration `{text}`"))?);
-        nanos = nanos.checked_add(digit * place).ok_or_else(|| format!("duration `{text}` is too long"))?;
+        let digit = u64::from(
+            d.to_digit(10)
+                .ok_or_else(|| format!("bad duration `{text}`"))?,
+        );
+        nanos = nanos
+            .checked_add(digit * place)
+            .ok_or_else(|| format!("duration `{text}` is too long"))?;
     }
     Ok(Ticks::from_nanos(nanos))
 }
@@ -302,17 +341,44 @@ mod tests {
 
     #[test]
     fn text_escapes_and_names() {
-        assert_eq!(keys("aA"), vec![vec![0x1E, 0x9E], vec![0x2A, 0x1E, 0x9E, 0xAA]]);
+        assert_eq!(
+            keys("aA"),
+            vec![vec![0x1E, 0x9E], vec![0x2A, 0x1E, 0x9E, 0xAA]]
+        );
         let enter = vec![0x1C, 0x9C];
         assert_eq!(keys("\\n"), vec![enter.clone()]);
         assert_eq!(keys("{enter}"), vec![enter.clone()]);
         assert_eq!(keys("{ENTER}"), vec![enter.clone()]);
-        assert_eq!(keys("x\r\ny"), vec![vec![0x2D, 0xAD], enter.clone(), vec![0x15, 0x95]]);
-        assert_eq!(keys("\\\\\\{\\}"), vec![vec![0x2B, 0xAB], vec![0x2A, 0x1A, 0x9A, 0xAA], vec![0x2A, 0x1B, 0x9B, 0xAA]]);
-        assert_eq!(keys("\\e\\t\\b"), vec![vec![0x01, 0x81], vec![0x0F, 0x8F], vec![0x0E, 0x8E]]);
-        assert_eq!(keys("{esc}{f1}{F12}{up}"), vec![vec![0x01, 0x81], vec![0x3B, 0xBB], vec![0x58, 0xD8], vec![0xE0, 0x48, 0xE0, 0xC8]]);
+        assert_eq!(
+            keys("x\r\ny"),
+            vec![vec![0x2D, 0xAD], enter.clone(), vec![0x15, 0x95]]
+        );
+        assert_eq!(
+            keys("\\\\\\{\\}"),
+            vec![
+                vec![0x2B, 0xAB],
+                vec![0x2A, 0x1A, 0x9A, 0xAA],
+                vec![0x2A, 0x1B, 0x9B, 0xAA]
+            ]
+        );
+        assert_eq!(
+            keys("\\e\\t\\b"),
+            vec![vec![0x01, 0x81], vec![0x0F, 0x8F], vec![0x0E, 0x8E]]
+        );
+        assert_eq!(
+            keys("{esc}{f1}{F12}{up}"),
+            vec![
+                vec![0x01, 0x81],
+                vec![0x3B, 0xBB],
+                vec![0x58, 0xD8],
+                vec![0xE0, 0x48, 0xE0, 0xC8]
+            ]
+        );
         assert_eq!(keys("}"), vec![vec![0x2A, 0x1B, 0x9B, 0xAA]]);
-        assert_eq!(keys("{a}{A}"), vec![vec![0x1E, 0x9E], vec![0x2A, 0x1E, 0x9E, 0xAA]]);
+        assert_eq!(
+            keys("{a}{A}"),
+            vec![vec![0x1E, 0x9E], vec![0x2A, 0x1E, 0x9E, 0xAA]]
+        );
     }
 
     #[test]
@@ -321,16 +387,25 @@ mod tests {
         assert_eq!(keys("{Ctrl-C}"), keys("{ctrl+c}"));
         assert_eq!(keys("{alt-f}"), vec![vec![0x38, 0x21, 0xA1, 0xB8]]);
         assert_eq!(keys("{shift-tab}"), vec![vec![0x2A, 0x0F, 0x8F, 0xAA]]);
-        assert_eq!(keys("{ctrl-alt-del}"), vec![vec![0x1D, 0x38, 0xE0, 0x53, 0xE0, 0xD3, 0xB8, 0x9D]]);
+        assert_eq!(
+            keys("{ctrl-alt-del}"),
+            vec![vec![0x1D, 0x38, 0xE0, 0x53, 0xE0, 0xD3, 0xB8, 0x9D]]
+        );
         assert_eq!(keys("{ctrl--}"), vec![vec![0x1D, 0x0C, 0x8C, 0x9D]]);
         assert_eq!(keys("{alt}"), vec![vec![0x38, 0xB8]]);
         assert_eq!(keys("{down 3}").len(), 3);
-        assert_eq!(keys("{raw e0 48 0xE0 c8}"), vec![vec![0xE0, 0x48, 0xE0, 0xC8]]);
+        assert_eq!(
+            keys("{raw e0 48 0xE0 c8}"),
+            vec![vec![0xE0, 0x48, 0xE0, 0xC8]]
+        );
     }
 
     #[test]
     fn waits_and_rates_are_exact() {
-        let s = KeyScript::parse("{wait 3s}a{wait 500ms}{wait 1.25s}{rate 5ms}{sleep .5 ms}{wait 100us}").unwrap();
+        let s = KeyScript::parse(
+            "{wait 3s}a{wait 500ms}{wait 1.25s}{rate 5ms}{sleep .5 ms}{wait 100us}",
+        )
+        .unwrap();
         assert_eq!(
             s.items,
             vec![
@@ -353,14 +428,37 @@ mod tests {
         let e = KeyScript::parse("ab{bogus}").unwrap_err();
         assert_eq!(e, "line 1, column 3: unknown key in `{bogus}`");
         let e = KeyScript::parse("dir\n  {wait 2}").unwrap_err();
-        assert!(e.starts_with("line 2, column 3: duration `2` needs a unit"), "{e}");
+        assert!(
+            e.starts_with("line 2, column 3: duration `2` needs a unit"),
+            "{e}"
+        );
         let e = KeyScript::parse("cd c:\\dos").unwrap_err();
-        assert!(e.starts_with("line 1, column 6: unknown escape `\\d`"), "{e}");
+        assert!(
+            e.starts_with("line 1, column 6: unknown escape `\\d`"),
+            "{e}"
+        );
         let e = KeyScript::parse("x{enter").unwrap_err();
-        assert!(e.starts_with("line 1, column 2: `{` without a closing `}`"), "{e}");
-        for bad in ["{}", "{ }", "{wait}", "{wait 2h}", "{wait 1.2.3s}", "{wait 99999999999999999999s}", "{raw}", "{raw zz}",
-            "{raw 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17}", "{down 0}", "{down x}", "é", "\\", "{ctrl-}", "{f13}"]
-        {
+        assert!(
+            e.starts_with("line 1, column 2: `{` without a closing `}`"),
+            "{e}"
+        );
+        for bad in [
+            "{}",
+            "{ }",
+            "{wait}",
+            "{wait 2h}",
+            "{wait 1.2.3s}",
+            "{wait 99999999999999999999s}",
+            "{raw}",
+            "{raw zz}",
+            "{raw 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17}",
+            "{down 0}",
+            "{down x}",
+            "é",
+            "\\",
+            "{ctrl-}",
+            "{f13}",
+        ] {
             assert!(KeyScript::parse(bad).is_err(), "{bad:?} parsed");
         }
         assert!("{enter}".parse::<KeyScript>().is_ok());

@@ -58,7 +58,10 @@ impl TermKeyParser {
     /// The scancodes of the keys in `input`: one `Vec` per key stroke, each
     /// a complete make + break sequence (modifiers included).
     pub fn bytes_to_scancodes(&mut self, input: &[u8]) -> Vec<Vec<u8>> {
-        self.strokes(input).iter().map(KeyStroke::scancodes).collect()
+        self.strokes(input)
+            .iter()
+            .map(KeyStroke::scancodes)
+            .collect()
     }
 
     /// The key strokes in `input`.
@@ -178,7 +181,11 @@ fn byte_stroke(b: u8) -> Option<KeyStroke> {
 /// xterm's modifier parameter: 1 + (1 Shift, 2 Alt, 4 Ctrl, 8 Meta).
 fn xterm_mods(param: u32) -> Mods {
     let bits = param.saturating_sub(1);
-    Mods { shift: bits & 1 != 0, alt: bits & 2 != 0 || bits & 8 != 0, ctrl: bits & 4 != 0 }
+    Mods {
+        shift: bits & 1 != 0,
+        alt: bits & 2 != 0 || bits & 8 != 0,
+        ctrl: bits & 4 != 0,
+    }
 }
 
 /// The key of `ESC [ params final`.
@@ -188,7 +195,13 @@ fn csi_stroke(params: &[u8], last: u8) -> Option<KeyStroke> {
         return None;
     }
     let text = std::str::from_utf8(params).ok()?;
-    let mut numbers = text.split(';').map(|n| if n.is_empty() { Some(1) } else { n.parse::<u32>().ok() });
+    let mut numbers = text.split(';').map(|n| {
+        if n.is_empty() {
+            Some(1)
+        } else {
+            n.parse::<u32>().ok()
+        }
+    });
     let first = numbers.next().flatten().unwrap_or(1);
     let mods = xterm_mods(numbers.next().flatten().unwrap_or(1));
     let key = match last {
@@ -243,14 +256,32 @@ mod tests {
 
     #[test]
     fn ascii_and_controls() {
-        assert_eq!(parse(b"aA\r"), vec![vec![0x1E, 0x9E], vec![0x2A, 0x1E, 0x9E, 0xAA], vec![0x1C, 0x9C]]);
-        assert_eq!(parse(b"\n\t\x7f\x08"), vec![vec![0x1C, 0x9C], vec![0x0F, 0x8F], vec![0x0E, 0x8E], vec![0x0E, 0x8E]]);
+        assert_eq!(
+            parse(b"aA\r"),
+            vec![
+                vec![0x1E, 0x9E],
+                vec![0x2A, 0x1E, 0x9E, 0xAA],
+                vec![0x1C, 0x9C]
+            ]
+        );
+        assert_eq!(
+            parse(b"\n\t\x7f\x08"),
+            vec![
+                vec![0x1C, 0x9C],
+                vec![0x0F, 0x8F],
+                vec![0x0E, 0x8E],
+                vec![0x0E, 0x8E]
+            ]
+        );
         // Ctrl-C, Ctrl-Z, Ctrl-\.
         assert_eq!(parse(b"\x03"), vec![vec![0x1D, 0x2E, 0xAE, 0x9D]]);
         assert_eq!(parse(b"\x1a"), vec![vec![0x1D, 0x2C, 0xAC, 0x9D]]);
         assert_eq!(parse(b"\x1c"), vec![vec![0x1D, 0x2B, 0xAB, 0x9D]]);
         // Ctrl-_ is Ctrl-Shift-minus.
-        assert_eq!(parse(b"\x1f"), vec![vec![0x1D, 0x2A, 0x0C, 0x8C, 0xAA, 0x9D]]);
+        assert_eq!(
+            parse(b"\x1f"),
+            vec![vec![0x1D, 0x2A, 0x0C, 0x8C, 0xAA, 0x9D]]
+        );
     }
 
     #[test]
@@ -258,10 +289,19 @@ mod tests {
         assert_eq!(parse(b"\x1b[A"), vec![vec![0xE0, 0x48, 0xE0, 0xC8]]);
         assert_eq!(parse(b"\x1bOB"), vec![vec![0xE0, 0x50, 0xE0, 0xD0]]);
         assert_eq!(parse(b"\x1b[3~"), vec![vec![0xE0, 0x53, 0xE0, 0xD3]]);
-        assert_eq!(parse(b"\x1b[5~\x1b[6~"), vec![vec![0xE0, 0x49, 0xE0, 0xC9], vec![0xE0, 0x51, 0xE0, 0xD1]]);
-        assert_eq!(parse(b"\x1b[H\x1b[4~"), vec![vec![0xE0, 0x47, 0xE0, 0xC7], vec![0xE0, 0x4F, 0xE0, 0xCF]]);
+        assert_eq!(
+            parse(b"\x1b[5~\x1b[6~"),
+            vec![vec![0xE0, 0x49, 0xE0, 0xC9], vec![0xE0, 0x51, 0xE0, 0xD1]]
+        );
+        assert_eq!(
+            parse(b"\x1b[H\x1b[4~"),
+            vec![vec![0xE0, 0x47, 0xE0, 0xC7], vec![0xE0, 0x4F, 0xE0, 0xCF]]
+        );
         // xterm Ctrl-Right.
-        assert_eq!(parse(b"\x1b[1;5C"), vec![vec![0x1D, 0xE0, 0x4D, 0xE0, 0xCD, 0x9D]]);
+        assert_eq!(
+            parse(b"\x1b[1;5C"),
+            vec![vec![0x1D, 0xE0, 0x4D, 0xE0, 0xCD, 0x9D]]
+        );
         // Shift-Tab.
         assert_eq!(parse(b"\x1b[Z"), vec![vec![0x2A, 0x0F, 0x8F, 0xAA]]);
     }
@@ -277,7 +317,7 @@ mod tests {
         assert_eq!(parse(b"\x1b[21~"), vec![vec![0x44, 0xC4]]); // F10
         assert_eq!(parse(b"\x1b[23~"), vec![vec![0x57, 0xD7]]); // F11
         assert_eq!(parse(b"\x1b[24~"), vec![vec![0x58, 0xD8]]); // F12
-        // Shift-F3 from xterm.
+                                                                // Shift-F3 from xterm.
         assert_eq!(parse(b"\x1b[1;2R"), vec![vec![0x2A, 0x3D, 0xBD, 0xAA]]);
     }
 
@@ -288,7 +328,10 @@ mod tests {
         assert!(p.is_pending());
         assert_eq!(p.bytes_to_scancodes(b"["), Vec::<Vec<u8>>::new());
         assert_eq!(p.bytes_to_scancodes(b"1;"), Vec::<Vec<u8>>::new());
-        assert_eq!(p.bytes_to_scancodes(b"5A"), vec![vec![0x1D, 0xE0, 0x48, 0xE0, 0xC8, 0x9D]]);
+        assert_eq!(
+            p.bytes_to_scancodes(b"5A"),
+            vec![vec![0x1D, 0xE0, 0x48, 0xE0, 0xC8, 0x9D]]
+        );
         assert!(!p.is_pending());
         assert_eq!(p.bytes_to_scancodes(b"\x1bO"), Vec::<Vec<u8>>::new());
         assert_eq!(p.bytes_to_scancodes(b"Q"), vec![vec![0x3C, 0xBC]]); // F2
@@ -305,7 +348,10 @@ mod tests {
         assert_eq!(p.bytes_to_scancodes(b"\x1b\x1b"), vec![vec![0x01, 0x81]]);
         assert_eq!(p.flush(), vec![vec![0x01, 0x81]]);
         // ESC f is Alt-F.
-        assert_eq!(p.bytes_to_scancodes(b"\x1bf"), vec![vec![0x38, 0x21, 0xA1, 0xB8]]);
+        assert_eq!(
+            p.bytes_to_scancodes(b"\x1bf"),
+            vec![vec![0x38, 0x21, 0xA1, 0xB8]]
+        );
         // ESC [ with nothing after it is Alt-[.
         p.bytes_to_scancodes(b"\x1b[");
         assert_eq!(p.flush(), vec![vec![0x38, 0x1A, 0x9A, 0xB8]]);
@@ -323,7 +369,12 @@ mod tests {
         assert!(p.bytes_to_scancodes(&[0xE2, 0x82]).is_empty());
         assert_eq!(p.bytes_to_scancodes(&[0xAC, b'c']), vec![vec![0x2E, 0xAE]]);
         // Overlong parameters and stray bytes never panic.
-        let long: Vec<u8> = b"\x1b[".iter().copied().chain(std::iter::repeat_n(b'9', 100)).chain([b'~']).collect();
+        let long: Vec<u8> = b"\x1b["
+            .iter()
+            .copied()
+            .chain(std::iter::repeat_n(b'9', 100))
+            .chain([b'~'])
+            .collect();
         assert!(parse(&long).is_empty());
         assert!(parse(&[0xFF, 0x80, 0xF8, 0x1b, b'[', 0x03]).len() == 1);
     }

@@ -135,6 +135,8 @@ pub const VIRTUAL_RTC_START: i64 = 1_767_225_600;
 pub enum HostInput {
     /// Bytes typed at the serial console.
     Serial(Vec<u8>),
+    /// Terminal bytes for the PC keyboard (`--display term`).
+    Keyboard(Vec<u8>),
     /// The user asked btvm to quit (Ctrl-A X).
     Quit,
 }
@@ -173,6 +175,9 @@ pub struct Machine {
     pub interrupts_delivered: u64,
     /// The built-in BIOS's services, when it is the firmware.
     bios: Option<crate::bios::Bios>,
+    display: crate::display::Display,
+    last_frame: Option<Instant>,
+    keys: Option<crate::keyboard::HostKeyboard>,
 }
 
 impl Machine {
@@ -200,6 +205,9 @@ impl Machine {
             serial_backlog: VecDeque::new(),
             interrupts_delivered: 0,
             bios: None,
+            display: crate::display::Display::None,
+            last_frame: None,
+            keys: None,
         };
         m.power_on()?;
         Ok(m)
@@ -244,6 +252,17 @@ impl Machine {
         self.power_on()
     }
 
+    /// Show the text screen on `display` while running.
+    pub fn set_display(&mut self, display: crate::display::Display) {
+        self.display = display;
+        self.last_frame = None;
+    }
+
+    /// Type into the PC keyboard: scripted keys (`--keys`) and host keys.
+    pub fn set_keyboard(&mut self, keyboard: crate::keyboard::HostKeyboard) {
+        self.keys = Some(keyboard);
+    }
+
     /// Connect host input (serial console keystrokes, quit requests).
     pub fn set_input(&mut self, input: Receiver<HostInput>) {
         self.input = Some(input);
@@ -253,6 +272,7 @@ impl Machine {
     pub fn run(&mut self, limits: &Limits) -> Exit {
         let exit = self.run_inner(limits);
         self.pc.flush();
+        self.display.show(&self.pc.vga);
         exit
     }
 
@@ -267,8 +287,15 @@ impl Machine {
             if let Some(exit) = self.poll_input(Duration::ZERO) {
                 return exit;
             }
+            if self.display.is_live() && self.last_frame.is_none_or(|t| t.elapsed() >= crate::display::FRAME_INTERVAL) {
+                self.display.show(&self.pc.vga);
+                self.last_frame = Some(Instant::now());
+            }
             let icount = self.cpu.regs.icount;
             let now = self.pc.clock.now(icount);
+            if let Some(k) = &mut self.keys {
+                k.deliver(now, &mut self.pc.kbc);
+            }
             self.pc.set_fpu_error(self.cpu.fpu.ferr_pending && self.cpu.cr0 & CR0_NE == 0);
             self.pc.advance(now);
 
@@ -321,7 +348,8 @@ impl Machine {
                 }
             }
 
-            let deadline = self.pc.next_deadline();
+            let key_deadline = self.keys.as_ref().and_then(|k| k.next_deadline());
+            let deadline = [self.pc.next_deadline(), key_deadline].into_iter().flatten().min();
             if self.cpu.halted {
                 if !if_set {
                     return Exit::Halted;
@@ -444,6 +472,11 @@ impl Machine {
             loop {
                 match next {
                     Ok(HostInput::Serial(bytes)) => self.serial_backlog.extend(bytes),
+                    Ok(HostInput::Keyboard(bytes)) => {
+                        if let Some(k) = &mut self.keys {
+                            k.type_bytes(&bytes);
+                        }
+                    }
                     Ok(HostInput::Quit) => return Some(Exit::UserQuit),
                     Err(true) => {
                         self.input = None;
