@@ -31,6 +31,10 @@ pub fn handler(m: Mnemonic) -> Option<Handler> {
         Mnemonic::Sysenter => sysenter,
         Mnemonic::Sysexit => sysexit,
         Mnemonic::Nop | Mnemonic::Pause => |_, _| Ok(()),
+        // CET hints live in the 0F 1E reserved-NOP space: a P6 (no CET)
+        // runs ENDBR32 and RDSSPD as NOPs, and gcc -fcf-protection emits
+        // ENDBR32 at every function entry (Linux 0.11 built with a modern gcc).
+        Mnemonic::Endbr32 | Mnemonic::Endbr64 | Mnemonic::Rdsspd | Mnemonic::Rdsspq => |_, _| Ok(()),
         Mnemonic::Ud0 | Mnemonic::Ud1 | Mnemonic::Ud2 => |_, _| fault(UD),
         _ => return None,
     })
@@ -288,6 +292,29 @@ mod tests {
 
     const RDMSR: [u8; 2] = [0x0F, 0x32];
     const WRMSR: [u8; 2] = [0x0F, 0x30];
+
+    /// Regression: Linux 0.11 built with a modern gcc starts every function
+    /// with ENDBR32, which iced decodes as a CET instruction.
+    #[test]
+    fn endbr32_and_rdsspd_are_nops_on_a_p6() {
+        let mut cpu = Cpu::new();
+        cpu.regs.gpr[gpr::EAX] = 0x1234;
+        let before = cpu.regs.gpr;
+        run32(&mut cpu, &[0xF3, 0x0F, 0x1E, 0xFB]).unwrap(); // endbr32
+        run32(&mut cpu, &[0xF3, 0x0F, 0x1E, 0xC8]).unwrap(); // rdsspd eax
+        assert_eq!(cpu.regs.gpr, before);
+    }
+
+    /// Linux reads and writes the microcode signature MSR on every P6.
+    #[test]
+    fn microcode_signature_msr_reads_zero_and_ignores_writes() {
+        let mut cpu = Cpu::new();
+        cpu.regs.gpr[gpr::ECX] = MSR_BIOS_SIGN_ID;
+        run32(&mut cpu, &WRMSR).unwrap();
+        cpu.regs.gpr[gpr::EAX] = 7;
+        run32(&mut cpu, &RDMSR).unwrap();
+        assert_eq!((cpu.regs.gpr[gpr::EDX], cpu.regs.gpr[gpr::EAX]), (0, 0));
+    }
 
     #[test]
     fn tsc_write_sets_the_counter() {
