@@ -282,7 +282,12 @@ impl Fdc82077 {
         for drive in &mut self.drives {
             drive.cylinder = 0;
         }
-        self.reset_end = Some(self.now + EXECUTION_DELAY);
+        // Why at once: the 765 raises INT as it leaves reset, and MS-DOS 4's
+        // IBMBIO (1984) sends RECALIBRATE right after releasing reset and
+        // takes the next IRQ 6 as the seek's end; a delayed reset interrupt
+        // arrives after the command and its SENSE INTERRUPT then reads the
+        // reset status (0xC0) instead of the seek's (Internal Error 4560).
+        self.reset_end = Some(self.now);
     }
 
     /// A new interrupt condition: INT goes up and any reset-polling
@@ -370,6 +375,14 @@ impl Fdc82077 {
             Phase::Command => {
                 self.command.push(value);
                 let command = FdcCommand::decode(self.command[0]);
+                if self.command.len() == 1 && command != FdcCommand::SenseInterruptStatus {
+                    // Why: a new command drops INT (as Bochs's controller
+                    // does), so its own completion is a fresh IRQ 6 edge.
+                    // MS-DOS 4's IBMBIO never senses the reset interrupt;
+                    // with INT left high its RECALIBRATE end was no edge
+                    // and it timed out (Internal Error 4560).
+                    self.interrupt = false;
+                }
                 if self.command.len() >= command.length() {
                     let bytes = std::mem::take(&mut self.command);
                     self.execute(command, &bytes);
@@ -593,13 +606,15 @@ mod tests {
     use crate::fdc_testing::Pc;
 
     #[test]
-    fn reset_raises_irq6_after_the_delay_and_arms_four_sense_results() {
+    fn reset_raises_irq6_at_once_and_arms_four_sense_results() {
         let mut pc = Pc::new();
         pc.outb(REG_DOR, 0x18); // nRESET low
         assert_eq!(pc.inb(REG_MSR), 0x00, "held in reset");
+        assert!(!pc.irq6.level());
         pc.outb(REG_DOR, 0x1C);
+        assert_eq!(pc.fdc.next_deadline(), Some(pc.now), "due now");
         assert_eq!(pc.inb(REG_MSR), 0x80);
-        pc.wait_irq6();
+        assert!(pc.irq6.level(), "INT as the controller leaves reset");
         assert_eq!(pc.sense_interrupt(), [0xC0, 0]);
         assert!(!pc.irq6.level(), "sense interrupt clears INT");
         assert_eq!(pc.sense_interrupt(), [0xC1, 0]);
@@ -607,6 +622,23 @@ mod tests {
         assert_eq!(pc.sense_interrupt(), [0xC3, 0]);
         assert_eq!(pc.sense_interrupt(), [0x80], "nothing more pending");
         assert_eq!(pc.fdc.next_deadline(), None);
+    }
+
+    /// Regression (MS-DOS 4 "Internal Error 4560"): a driver that never
+    /// senses the reset interrupt still gets an IRQ 6 edge when its
+    /// RECALIBRATE ends.
+    #[test]
+    fn a_new_command_drops_int_so_its_completion_is_a_new_edge() {
+        let mut pc = Pc::new();
+        pc.outb(REG_DOR, 0x18);
+        pc.outb(REG_DOR, 0x1C);
+        pc.inb(REG_MSR);
+        assert!(pc.irq6.level(), "reset interrupt");
+        pc.outb(REG_FIFO, 0x07); // RECALIBRATE, drive 0
+        assert!(!pc.irq6.level(), "INT dropped by the new command");
+        pc.outb(REG_FIFO, 0x00);
+        pc.wait_irq6();
+        assert_eq!(pc.sense_interrupt(), [0x20, 0], "the seek's status, not the reset's");
     }
 
     #[test]
