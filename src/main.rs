@@ -94,6 +94,9 @@ struct RunArgs {
     /// boot-to-marker measurements and scripted runs.
     #[arg(long, value_name = "TEXT")]
     exit_on_serial: Option<String>,
+    /// Stop (status 0) as soon as this text is on the VGA text screen.
+    #[arg(long, value_name = "TEXT")]
+    exit_on_screen: Option<String>,
     /// Show the VGA text screen live: `term` (takes over this terminal; keys
     /// go to the guest keyboard, Ctrl-A X quits) or `none`.
     #[arg(long, value_name = "MODE", default_value = "none")]
@@ -264,7 +267,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         m.set_keyboard(btvm::keyboard::HostKeyboard::new(script));
     }
     m.set_display(btvm::display::Display::open(a.display)?);
-    let limits = Limits { max_instructions: a.max_instructions, timeout, interrupt: Some(stop) };
+    let limits = Limits { max_instructions: a.max_instructions, timeout, interrupt: Some(stop), screen_marker: a.exit_on_screen };
     let started = std::time::Instant::now();
     let exit = m.run(&limits);
     let wall = started.elapsed().as_secs_f64();

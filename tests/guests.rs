@@ -160,6 +160,107 @@ fn direct_boot(g: &'static DirectGuest, engine: &'static str) -> Result<(), Fail
     Ok(())
 }
 
+/// A guest from ../shared booted by the built-in BIOS from disk images,
+/// driven by scripted keys, judged by the text screen.
+struct DiskGuest {
+    name: &'static str,
+    memory: &'static str,
+    /// Arguments with image paths relative to ../shared/guests.
+    args: &'static [&'static str],
+    keys: Option<&'static str>,
+    /// Success: this text on the VGA text screen.
+    screen: &'static str,
+}
+
+const DISK_GUESTS: &[DiskGuest] = &[
+    DiskGuest {
+        name: "freedos-minimal",
+        memory: "4",
+        args: &["--floppy", "freedos-minimal/freedos-minimal.img"],
+        keys: Some("{wait 6s}ver\n"),
+        screen: "FreeCom version 0.82",
+    },
+    DiskGuest {
+        name: "linux-0.11",
+        memory: "16",
+        args: &["--floppy", "linux-0.11/linux011-qemu-Image.fd1440.img", "--disk", "linux-0.11/rootfs-0.11-hd.img"],
+        keys: Some("{wait 4s}ls /bin\n"),
+        screen: "umount  vi",
+    },
+    DiskGuest {
+        name: "linux-2.4-boote-floppy",
+        memory: "32",
+        args: &["--floppy", "linux-2.4-boote/boote-2.4.20.img"],
+        keys: None,
+        screen: "Please press Enter to activate this console.",
+    },
+    DiskGuest {
+        name: "msdos4-multitasking",
+        memory: "1",
+        args: &["--floppy", "msdos4-multitasking/msdos4m-disk1.img"],
+        keys: None,
+        screen: "Enter new date:",
+    },
+];
+
+fn disk_boot(g: &'static DiskGuest, engine: &'static str) -> Result<(), Failed> {
+    let dir = shared().ok_or("../shared not present")?.join("guests");
+    let shot = std::env::temp_dir().join(format!("btvm-guest-{}-{}.txt", g.name, std::process::id()));
+    let mut args = vec!["run".to_string(), "-m".to_string(), g.memory.to_string(), "--snapshot".to_string()];
+    args.extend(engine_args(engine));
+    args.extend(["--serial", "null", "--exit-on-screen", g.screen].map(String::from));
+    args.extend(["--screenshot-on-exit".to_string(), shot.display().to_string()]);
+    for a in g.args {
+        args.push(if a.starts_with("--") { a.to_string() } else { dir.join(a).display().to_string() });
+    }
+    if let Some(k) = g.keys {
+        args.extend(["--keys".to_string(), k.to_string()]);
+    }
+    let b = run(&args, None);
+    let screen = std::fs::read_to_string(&shot).unwrap_or_default();
+    std::fs::remove_file(&shot).ok();
+    if b.status != Some(0) || !b.stderr.contains("--exit-on-screen") || !screen.contains(g.screen) {
+        return Err(b.report(&format!("{}: screen marker {:?} not reached\n--- screen ---\n{screen}", g.name, g.screen)).into());
+    }
+    eprintln!("{}: marker after {:.1} s", g.name, b.wall.as_secs_f64());
+    Ok(())
+}
+
+/// A file the guest writes reaches the image, unless --snapshot.
+fn freedos_writes_reach_the_image(engine: &'static str) -> Result<(), Failed> {
+    let dir = shared().ok_or("../shared not present")?.join("guests");
+    let original = std::fs::read(dir.join("freedos-minimal/freedos-minimal.img"))?;
+    let entry = b"X       TXT";
+    if original.windows(entry.len()).any(|w| w == entry) {
+        return Err("the image already has X.TXT".into());
+    }
+    for snapshot in [false, true] {
+        let img = std::env::temp_dir().join(format!("btvm-fd-write-{snapshot}-{}.img", std::process::id()));
+        std::fs::write(&img, &original)?;
+        let mut args = vec!["run".to_string(), "-m".to_string(), "4".to_string()];
+        args.extend(engine_args(engine));
+        args.extend(["--serial", "null", "--floppy"].map(String::from));
+        args.push(img.display().to_string());
+        if snapshot {
+            args.push("--snapshot".to_string());
+        }
+        args.extend(["--keys", "{wait 6s}echo hi > X.TXT\nver\n", "--exit-on-screen", "FreeCom version 0.82"].map(String::from));
+        let b = run(&args, None);
+        let after = std::fs::read(&img)?;
+        std::fs::remove_file(&img).ok();
+        if b.status != Some(0) {
+            return Err(b.report("FreeDOS did not run the commands").into());
+        }
+        let has = after.windows(entry.len()).any(|w| w == entry) && after.windows(5).any(|w| w == b"hi \r\n");
+        match (snapshot, has) {
+            (false, false) => return Err("X.TXT is not in the image after a run without --snapshot".into()),
+            (true, _) if after != original => return Err("--snapshot changed the image file".into()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let have_shared = shared().is_some();
@@ -180,6 +281,12 @@ fn main() {
             let (n, ig) = skip(format!("{}::{engine}", g.name), true);
             trials.push(Trial::test(n, move || direct_boot(g, engine)).with_ignored_flag(ig));
         }
+        for g in DISK_GUESTS {
+            let (n, ig) = skip(format!("{}::{engine}", g.name), true);
+            trials.push(Trial::test(n, move || disk_boot(g, engine)).with_ignored_flag(ig));
+        }
+        let (n, ig) = skip(format!("freedos-writes-reach-the-image::{engine}"), true);
+        trials.push(Trial::test(n, move || freedos_writes_reach_the_image(engine)).with_ignored_flag(ig));
     }
     libtest_mimic::run(&args, trials).exit();
 }

@@ -116,7 +116,11 @@ impl Call<'_> {
     fn stack_addr(&self, delta: u32) -> u32 {
         let ss = &self.cpu.regs.seg[sreg::SS];
         let sp = self.cpu.regs.gpr[gpr::ESP];
-        let off = if self.cpu.stack32() { sp.wrapping_add(delta) } else { sp.wrapping_add(delta) & 0xFFFF };
+        let off = if self.cpu.stack32() {
+            sp.wrapping_add(delta)
+        } else {
+            sp.wrapping_add(delta) & 0xFFFF
+        };
         ss.base.wrapping_add(off)
     }
 
@@ -130,7 +134,11 @@ impl Call<'_> {
     fn set_frame_flag(&mut self, flag: u32, on: bool) {
         let a = self.stack_addr(4);
         let f = self.read16(a);
-        let f = if on { f | flag as u16 } else { f & !(flag as u16) };
+        let f = if on {
+            f | flag as u16
+        } else {
+            f & !(flag as u16)
+        };
         self.write16(a, f);
     }
 
@@ -147,7 +155,9 @@ impl Call<'_> {
     /// Set or clear IF in the live flags (for a stub that continues).
     pub fn set_live_if(&mut self, on: bool) {
         let f = self.cpu.regs.eflags();
-        self.cpu.regs.set_eflags(if on { f | FLAG_IF } else { f & !FLAG_IF });
+        self.cpu
+            .regs
+            .set_eflags(if on { f | FLAG_IF } else { f & !FLAG_IF });
     }
 
     // ---- memory -----------------------------------------------------------

@@ -49,11 +49,17 @@ fn drive<'a>(c: &'a mut Call, dl: u8) -> Option<Drive<'a>> {
         0 | 1 => {
             let media = c.pc.fdc.media_mut(usize::from(dl))?;
             let geometry = media.geometry();
-            Some(Drive { disk: media.disk_mut(), geometry })
+            Some(Drive {
+                disk: media.disk_mut(),
+                geometry,
+            })
         }
         FIRST_HARD_DISK => {
             let geometry = c.pc.ata.master_geometry()?;
-            Some(Drive { disk: c.pc.ata.master_disk_mut()?, geometry })
+            Some(Drive {
+                disk: c.pc.ata.master_disk_mut()?,
+                geometry,
+            })
         }
         _ => None,
     }
@@ -98,8 +104,13 @@ fn transfer(c: &mut Call, dl: u8, lba: u64, count: u16, addr: u32, write: bool) 
     if write {
         c.read_block(addr, &mut buf);
     }
-    let Some(d) = drive(c, dl) else { return TIMEOUT };
-    if lba.checked_add(u64::from(count)).is_none_or(|end| end > d.disk.sector_count()) {
+    let Some(d) = drive(c, dl) else {
+        return TIMEOUT;
+    };
+    if lba
+        .checked_add(u64::from(count))
+        .map_or(true, |end| end > d.disk.sector_count())
+    {
         return SECTOR_NOT_FOUND;
     }
     if write {
@@ -129,7 +140,9 @@ fn chs_lba(c: &mut Call, g: Geometry) -> Result<u64, u8> {
 /// AH=02h/03h/04h: CHS read, write, verify of AL sectors at ES:BX.
 fn chs_io(c: &mut Call, op: u8) -> u8 {
     let (dl, count) = (c.dl(), c.al());
-    let Some(g) = drive(c, dl).map(|d| d.geometry) else { return TIMEOUT };
+    let Some(g) = drive(c, dl).map(|d| d.geometry) else {
+        return TIMEOUT;
+    };
     if count == 0 {
         return BAD_COMMAND;
     }
@@ -157,7 +170,11 @@ fn chs_io(c: &mut Call, op: u8) -> u8 {
 fn parameters(c: &mut Call, rom: &RomMap) -> u8 {
     let dl = c.dl();
     let floppy = dl < FIRST_HARD_DISK;
-    let count = if floppy { floppy_count(c) } else { hard_disk_count(c) };
+    let count = if floppy {
+        floppy_count(c)
+    } else {
+        hard_disk_count(c)
+    };
     let Some(g) = drive(c, dl).map(|d| d.geometry) else {
         c.set_dl(count);
         return TIMEOUT;
@@ -205,14 +222,22 @@ fn edd_io(c: &mut Call, op: u8) -> u8 {
     if drive(c, dl).is_none() {
         return TIMEOUT;
     }
-    let Some((packet, count, addr, lba)) = edd_packet(c) else { return BAD_COMMAND };
+    let Some((packet, count, addr, lba)) = edd_packet(c) else {
+        return BAD_COMMAND;
+    };
     if count > EDD_MAX_SECTORS {
         c.write16(packet + 2, 0);
         return BAD_COMMAND;
     }
     let status = match op {
         0x44 => match drive(c, dl) {
-            Some(d) if lba.checked_add(u64::from(count)).is_some_and(|e| e <= d.disk.sector_count()) => OK,
+            Some(d)
+                if lba
+                    .checked_add(u64::from(count))
+                    .is_some_and(|e| e <= d.disk.sector_count()) =>
+            {
+                OK
+            }
             _ => SECTOR_NOT_FOUND,
         },
         _ => transfer(c, dl, lba, count, addr, op == 0x43),
@@ -226,7 +251,9 @@ fn edd_io(c: &mut Call, op: u8) -> u8 {
 /// AH=48h: extended drive parameters into the buffer at DS:SI.
 fn edd_parameters(c: &mut Call) -> u8 {
     let dl = c.dl();
-    let Some((g, total)) = drive(c, dl).map(|d| (d.geometry, d.disk.sector_count())) else { return TIMEOUT };
+    let Some((g, total)) = drive(c, dl).map(|d| (d.geometry, d.disk.sector_count())) else {
+        return TIMEOUT;
+    };
     if dl < FIRST_HARD_DISK {
         return BAD_COMMAND;
     }
@@ -254,7 +281,11 @@ fn edd_parameters(c: &mut Call) -> u8 {
 pub fn int13(c: &mut Call, rom: &RomMap) {
     let (ah, dl) = (c.ah(), c.dl());
     let floppy = dl < FIRST_HARD_DISK;
-    let status_at = if floppy { bda::FLOPPY_LAST_STATUS } else { bda::DISK_LAST_STATUS };
+    let status_at = if floppy {
+        bda::FLOPPY_LAST_STATUS
+    } else {
+        bda::DISK_LAST_STATUS
+    };
     let status = match ah {
         0x00 | 0x0D => match (floppy, drive(c, dl).is_some()) {
             (true, _) if dl <= 1 => OK,

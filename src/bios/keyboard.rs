@@ -312,7 +312,11 @@ pub fn int16(c: &mut Call, rom: &RomMap) {
             c.set_al(f1);
         }
         0x12 => {
-            let (f1, f2, f3) = (c.bda8(bda::KBD_FLAGS1), c.bda8(bda::KBD_FLAGS2), c.bda8(bda::KBD_FLAGS3));
+            let (f1, f2, f3) = (
+                c.bda8(bda::KBD_FLAGS1),
+                c.bda8(bda::KBD_FLAGS2),
+                c.bda8(bda::KBD_FLAGS3),
+            );
             let high = (f2 & (F2_LCTRL | F2_LALT))
                 | (f3 & (F3_RCTRL | F3_RALT))
                 | (f2 & (F2_SCROLL_DOWN | F2_NUM_DOWN | F2_CAPS_DOWN))

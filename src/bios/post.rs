@@ -28,7 +28,9 @@ use super::rom::{RomMap, Sym, ROM_SEGMENT};
 use super::services::{set_a20, ticks_for_time};
 use super::video;
 use super::BiosConfig;
-use crate::machine::pc::{PORT_COM1, PORT_COM2, PORT_DEBUG_CONSOLE, PORT_PIC_MASTER, PORT_PIC_SLAVE, PORT_PIT};
+use crate::machine::pc::{
+    PORT_COM1, PORT_COM2, PORT_DEBUG_CONSOLE, PORT_PIC_MASTER, PORT_PIC_SLAVE, PORT_PIT,
+};
 use crate::machine::BootOrder;
 
 /// Where boot sectors are loaded.
@@ -121,13 +123,20 @@ fn data_areas(c: &mut Call) {
         c.set_bda8(bda::LPT_TIMEOUTS + i, 0x14);
         c.set_bda8(bda::COM_TIMEOUTS + i, 0x0A);
     }
-    let (h, m, s) = (c.cmos_read(REG_HOURS), c.cmos_read(REG_MINUTES), c.cmos_read(REG_SECONDS));
+    let (h, m, s) = (
+        c.cmos_read(REG_HOURS),
+        c.cmos_read(REG_MINUTES),
+        c.cmos_read(REG_SECONDS),
+    );
     c.set_bda32(bda::TICKS, ticks_for_time(h, m, s));
 }
 
 fn hardware(c: &mut Call) {
     // ICW1 (edge, cascade, ICW4), ICW2 vector base, ICW3 wiring, ICW4 8086.
-    for (port, base, wiring, mask) in [(PORT_PIC_MASTER, 0x08, 0x04, PIC_MASTER_MASK), (PORT_PIC_SLAVE, 0x70, 0x02, PIC_SLAVE_MASK)] {
+    for (port, base, wiring, mask) in [
+        (PORT_PIC_MASTER, 0x08, 0x04, PIC_MASTER_MASK),
+        (PORT_PIC_SLAVE, 0x70, 0x02, PIC_SLAVE_MASK),
+    ] {
         c.outb(port, 0x11);
         c.outb(port + 1, base);
         c.outb(port + 1, wiring);
@@ -149,7 +158,13 @@ pub fn post(c: &mut Call, rom: &RomMap, cfg: &BiosConfig) {
     video::set_mode(c, 3);
     let mib = cfg.memory_bytes >> 20;
     let ext = cfg.memory_bytes.saturating_sub(1 << 20) >> 10;
-    video::print(c, &format!("btvm BIOS - {mib} MiB RAM ({} KiB base, {ext} KiB extended)\r\n", bda::BASE_MEMORY_KB));
+    video::print(
+        c,
+        &format!(
+            "btvm BIOS - {mib} MiB RAM ({} KiB base, {ext} KiB extended)\r\n",
+            bda::BASE_MEMORY_KB
+        ),
+    );
 }
 
 fn drive_name(dl: u8) -> &'static str {
@@ -167,7 +182,11 @@ pub fn boot(c: &mut Call, rom: &RomMap, cfg: &BiosConfig) {
         BootOrder::DiskFirst => [FIRST_HARD_DISK, 0x00],
     };
     for dl in order {
-        let present = if dl >= FIRST_HARD_DISK { disk::hard_disk_count(c) > 0 } else { disk::floppy_count(c) > 0 };
+        let present = if dl >= FIRST_HARD_DISK {
+            disk::hard_disk_count(c) > 0
+        } else {
+            disk::floppy_count(c) > 0
+        };
         if !present {
             continue;
         }

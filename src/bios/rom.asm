@@ -27,6 +27,11 @@ PIC2_CMD        equ 0xA0
 PIC_EOI         equ 0x20
 KBC_DATA        equ 0x60
 FPU_CLEAR_BUSY  equ 0xF0
+FDC_MSR         equ 0x3F4
+FDC_DATA        equ 0x3F5
+FDC_RQM         equ 0x80        ; MSR: ready for a byte
+FDC_RQM_DIO     equ 0xC0        ; MSR: a result byte is waiting
+FDC_SENSE_INTERRUPT equ 0x08
 BDA_SEG         equ 0x40
 
 ; A trap: hand over to Rust. The label marks the IP the machine sees.
@@ -207,16 +212,47 @@ irq1:
     pop ax
     iret
 
-; IRQ 6: note the interrupt in the seek status byte (0040:003E bit 7), as
-; the IBM BIOS does for programs that drive the controller themselves.
+; IRQ 6: acknowledge the controller's interrupt and note it in the seek
+; status byte (0040:003E bit 7) for programs that drive the controller
+; themselves. Unless result bytes are waiting to be read (MSR RQM+DIO), the
+; interrupt came from a reset, seek or recalibrate: SENSE INTERRUPT STATUS
+; lowers the line (an edge-triggered PIC sees no later interrupt while it
+; stays high) and its two result bytes are read and dropped, as the AT-class
+; BIOSes (Bochs, SeaBIOS lineage) do.
 irq6:
     push ds
     push ax
+    push cx
+    push dx
+    mov dx, FDC_MSR
+    in al, dx
+    and al, FDC_RQM_DIO
+    cmp al, FDC_RQM_DIO
+    je .noted
+    mov dx, FDC_DATA
+    mov al, FDC_SENSE_INTERRUPT
+    out dx, al
+    mov cx, 64                  ; bounded: a silent controller cannot hang us
+.drain:
+    mov dx, FDC_MSR
+    in al, dx
+    and al, FDC_RQM_DIO
+    cmp al, FDC_RQM             ; ready for a command: results all read
+    je .noted
+    cmp al, FDC_RQM_DIO
+    jne .next
+    mov dx, FDC_DATA
+    in al, dx
+.next:
+    loop .drain
+.noted:
     mov ax, BDA_SEG
     mov ds, ax
     or byte [0x3E], 0x80
     mov al, PIC_EOI
     out PIC1_CMD, al
+    pop dx
+    pop cx
     pop ax
     pop ds
     iret

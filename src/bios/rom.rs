@@ -189,19 +189,35 @@ impl RomMap {
     /// here (a build mistake, caught by the unit tests) gives offsets of 0
     /// for the missing entries, never a panic.
     pub fn parse(rom: &[u8]) -> Self {
-        let word = |off: usize| rom.get(off..off + 2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]));
+        let word = |off: usize| {
+            rom.get(off..off + 2)
+                .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
+        };
         let ok = rom.get(..MAGIC.len()) == Some(&MAGIC[..]);
         let ntraps = if ok { usize::from(word(8)) } else { 0 };
         let nsyms = if ok { usize::from(word(10)) } else { 0 };
-        let traps = (0..Trap::ALL.len()).map(|i| if i < ntraps { word(HEADER_TABLES + 2 * i) } else { 0 }).collect();
+        let traps = (0..Trap::ALL.len())
+            .map(|i| {
+                if i < ntraps {
+                    word(HEADER_TABLES + 2 * i)
+                } else {
+                    0
+                }
+            })
+            .collect();
         let sym_base = HEADER_TABLES + 2 * ntraps;
-        let syms = (0..Sym::ALL.len()).map(|i| if i < nsyms { word(sym_base + 2 * i) } else { 0 }).collect();
+        let syms = (0..Sym::ALL.len())
+            .map(|i| if i < nsyms { word(sym_base + 2 * i) } else { 0 })
+            .collect();
         RomMap { traps, syms }
     }
 
     /// The trap whose stub hands over with IP = `ip`.
     pub fn trap_at(&self, ip: u16) -> Option<Trap> {
-        self.traps.iter().position(|&t| t == ip && t != 0).map(|i| Trap::ALL[i])
+        self.traps
+            .iter()
+            .position(|&t| t == ip && t != 0)
+            .map(|i| Trap::ALL[i])
     }
 
     /// Offset of `sym` in segment F000.
@@ -225,8 +241,14 @@ mod tests {
     fn header_matches_the_enums() {
         assert_eq!(BIOS_ROM.len(), 0x10000);
         assert_eq!(&BIOS_ROM[..8], MAGIC);
-        assert_eq!(usize::from(u16::from_le_bytes([BIOS_ROM[8], BIOS_ROM[9]])), Trap::ALL.len());
-        assert_eq!(usize::from(u16::from_le_bytes([BIOS_ROM[10], BIOS_ROM[11]])), Sym::ALL.len());
+        assert_eq!(
+            usize::from(u16::from_le_bytes([BIOS_ROM[8], BIOS_ROM[9]])),
+            Trap::ALL.len()
+        );
+        assert_eq!(
+            usize::from(u16::from_le_bytes([BIOS_ROM[10], BIOS_ROM[11]])),
+            Sym::ALL.len()
+        );
     }
 
     #[test]
@@ -253,7 +275,11 @@ mod tests {
         assert_eq!(map.sym(Sym::ConfigTable), 0xE6F5);
         assert_eq!(map.sym(Sym::Iret), 0xFF53);
         assert_eq!(BIOS_ROM[0xFF53], 0xCF, "IRET");
-        assert_eq!(BIOS_ROM[usize::from(map.sym(Sym::Dpt1440)) + 4], 18, "1.44M: 18 sectors per track");
+        assert_eq!(
+            BIOS_ROM[usize::from(map.sym(Sym::Dpt1440)) + 4],
+            18,
+            "1.44M: 18 sectors per track"
+        );
         for s in Sym::ALL {
             assert_ne!(map.sym(s), 0, "{s:?}");
         }

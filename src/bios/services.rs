@@ -17,7 +17,9 @@
 //! and I/O error: DOS reports the printer as not ready / write fault and
 //! gives up instead of waiting for "not busy").
 
-use btvm_devices::cmos::{REG_B, REG_CENTURY, REG_DAY_OF_MONTH, REG_HOURS, REG_MINUTES, REG_MONTH, REG_SECONDS, REG_YEAR};
+use btvm_devices::cmos::{
+    REG_B, REG_CENTURY, REG_DAY_OF_MONTH, REG_HOURS, REG_MINUTES, REG_MONTH, REG_SECONDS, REG_YEAR,
+};
 use btvm_devices::Ticks;
 use btvm_jit::abi::{gpr, sreg};
 
@@ -157,13 +159,21 @@ pub fn int17(c: &mut Call) {
 pub fn e820_map(ram: u32) -> Vec<E820Entry> {
     let mut map = vec![
         (0, u64::from(bda::EBDA_ADDR), E820_RAM),
-        (u64::from(bda::EBDA_ADDR), 0xA_0000 - u64::from(bda::EBDA_ADDR), E820_RESERVED),
+        (
+            u64::from(bda::EBDA_ADDR),
+            0xA_0000 - u64::from(bda::EBDA_ADDR),
+            E820_RESERVED,
+        ),
         (0xF_0000, 0x1_0000, E820_RESERVED),
     ];
     if ram > ONE_MIB {
         map.push((u64::from(ONE_MIB), u64::from(ram - ONE_MIB), E820_RAM));
     }
-    map.push((u64::from(HIGH_ROM), (1 << 32) - u64::from(HIGH_ROM), E820_RESERVED));
+    map.push((
+        u64::from(HIGH_ROM),
+        (1 << 32) - u64::from(HIGH_ROM),
+        E820_RESERVED,
+    ));
     map
 }
 
@@ -260,7 +270,9 @@ fn block_move(c: &mut Call) {
     let gdt = c.far(c.seg(sreg::ES), c.si());
     let base = |c: &mut Call, desc: u32| -> u32 {
         let a = gdt.wrapping_add(desc);
-        u32::from(c.read16(a + 2)) | u32::from(c.read8(a + 4)) << 16 | u32::from(c.read8(a + 7)) << 24
+        u32::from(c.read16(a + 2))
+            | u32::from(c.read8(a + 4)) << 16
+            | u32::from(c.read8(a + 7)) << 24
     };
     let (src, dst) = (base(c, 0x10), base(c, 0x18));
     let mut buf = vec![0u8; usize::from(words) * 2];
@@ -300,7 +312,10 @@ fn a20(c: &mut Call) {
 /// Open or close the A20 gate; closing needs both sources closed.
 pub fn set_a20(c: &mut Call, enable: bool) {
     let fast = c.inb(PORT_SYSTEM_CONTROL_A) & !0x01;
-    c.outb(PORT_SYSTEM_CONTROL_A, if enable { fast | 0x02 } else { fast & !0x02 });
+    c.outb(
+        PORT_SYSTEM_CONTROL_A,
+        if enable { fast | 0x02 } else { fast & !0x02 },
+    );
     if !enable {
         // i8042 command D1h (write output port): A20 off, reset line high.
         c.outb(crate::machine::pc::PORT_I8042 + 4, 0xD1);
@@ -330,7 +345,14 @@ fn e820(c: &mut Call, ram: u32) {
     c.write32(a + 16, kind);
     c.set_reg32(gpr::EAX, SMAP);
     c.set_reg32(gpr::ECX, 20);
-    c.set_reg32(gpr::EBX, if index + 1 < map.len() { index as u32 + 1 } else { 0 });
+    c.set_reg32(
+        gpr::EBX,
+        if index + 1 < map.len() {
+            index as u32 + 1
+        } else {
+            0
+        },
+    );
     c.set_cf(false);
 }
 
@@ -353,7 +375,11 @@ pub fn int1a(c: &mut Call) {
             c.set_cf(false);
         }
         0x02 => {
-            let (h, m, s) = (c.cmos_read(REG_HOURS), c.cmos_read(REG_MINUTES), c.cmos_read(REG_SECONDS));
+            let (h, m, s) = (
+                c.cmos_read(REG_HOURS),
+                c.cmos_read(REG_MINUTES),
+                c.cmos_read(REG_SECONDS),
+            );
             let dst = c.cmos_read(REG_B) & 1;
             c.set_ch(h);
             c.set_cl(m);
@@ -418,7 +444,10 @@ mod tests {
         for w in map.windows(2) {
             assert!(w[0].0 + w[0].1 <= w[1].0);
         }
-        assert_eq!(e820_map(1 << 20).iter().filter(|e| e.2 == E820_RAM).count(), 1);
+        assert_eq!(
+            e820_map(1 << 20).iter().filter(|e| e.2 == E820_RAM).count(),
+            1
+        );
     }
 
     #[test]

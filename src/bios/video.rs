@@ -14,7 +14,9 @@
 //! font); AX=1111h/1112h/1114h switch the character height to 14, 8 or 16
 //! lines, giving 28, 50 or 25 rows.
 
-use btvm_devices::vga_text::{OFFSET_CRTC_INDEX_COLOR, OFFSET_CRTC_INDEX_MONO, OFFSET_GC_INDEX, OFFSET_MISC_WRITE};
+use btvm_devices::vga_text::{
+    OFFSET_CRTC_INDEX_COLOR, OFFSET_CRTC_INDEX_MONO, OFFSET_GC_INDEX, OFFSET_MISC_WRITE,
+};
 use btvm_jit::abi::sreg;
 
 use super::bda;
@@ -79,12 +81,20 @@ impl Screen {
         let rows = (u16::from(c.bda8(bda::VIDEO_ROWS)) + 1).clamp(1, 60);
         let page_size = c.bda16(bda::VIDEO_PAGE_SIZE).max(cols * rows * 2);
         let base = if mode == 7 { TEXT_MONO } else { TEXT_COLOR };
-        Screen { mode, cols, rows, page_size, base }
+        Screen {
+            mode,
+            cols,
+            rows,
+            page_size,
+            base,
+        }
     }
 
     fn cell(&self, page: u8, row: u16, col: u16) -> u32 {
         let page_off = u32::from(page & 7) * u32::from(self.page_size);
-        self.base + (page_off + (u32::from(row) * u32::from(self.cols) + u32::from(col)) * 2) % TEXT_WINDOW
+        self.base
+            + (page_off + (u32::from(row) * u32::from(self.cols) + u32::from(col)) * 2)
+                % TEXT_WINDOW
     }
 }
 
@@ -110,10 +120,15 @@ fn cursor(c: &mut Call, page: u8) -> (u16, u16) {
 
 fn set_cursor(c: &mut Call, page: u8, row: u16, col: u16) {
     let page = page & 7;
-    c.set_bda16(bda::VIDEO_CURSOR_POS + 2 * u16::from(page), (row & 0xFF) << 8 | (col & 0xFF));
+    c.set_bda16(
+        bda::VIDEO_CURSOR_POS + 2 * u16::from(page),
+        (row & 0xFF) << 8 | (col & 0xFF),
+    );
     if page == c.bda8(bda::VIDEO_PAGE) & 7 {
         let s = Screen::read(c);
-        let addr = u32::from(page) * u32::from(s.page_size) / 2 + u32::from(row) * u32::from(s.cols) + u32::from(col);
+        let addr = u32::from(page) * u32::from(s.page_size) / 2
+            + u32::from(row) * u32::from(s.cols)
+            + u32::from(col);
         crtc_write(c, CR_CURSOR_HIGH, (addr >> 8) as u8);
         crtc_write(c, CR_CURSOR_LOW, addr as u8);
     }
@@ -124,18 +139,19 @@ fn set_cursor(c: &mut Call, page: u8, row: u16, col: u16) {
 /// do ("cursor emulation") unless BDA 0x487 bit 0 turns that off.
 fn set_cursor_shape(c: &mut Call, shape: u16) {
     c.set_bda16(bda::VIDEO_CURSOR_SHAPE, shape);
-    let mut start = (shape >> 8) as u8 & 0x3F;
-    let mut end = shape as u8 & 0x1F;
-    let height = c.bda16(bda::VIDEO_CHAR_HEIGHT).clamp(1, 32) as u8;
+    let mut start = (shape >> 8) & 0x3F;
+    let mut end = shape & 0x1F;
+    let height = c.bda16(bda::VIDEO_CHAR_HEIGHT).clamp(1, 32);
     let emulate = c.bda8(bda::VIDEO_EGA_CONTROL) & 1 == 0;
     if emulate && height > 8 && end < 8 && start < 0x20 {
         if end != start + 1 {
-            start = ((start + 1) * height / 8).saturating_sub(1);
+            start = ((start + 1) * height / 8).saturating_sub(1) & 0x1F;
         } else {
-            start = ((end + 1) * height / 8).saturating_sub(2);
+            start = ((end + 1) * height / 8).saturating_sub(2) & 0x1F;
         }
-        end = ((end + 1) * height / 8).saturating_sub(1);
+        end = ((end + 1) * height / 8).saturating_sub(1) & 0x1F;
     }
+    let (start, end) = (start as u8, end as u8);
     crtc_write(c, CR_CURSOR_START, start);
     crtc_write(c, CR_CURSOR_END, end);
 }
@@ -168,18 +184,30 @@ pub fn set_mode(c: &mut Call, request: u8) -> bool {
     };
     c.set_bda8(bda::VIDEO_MODE, mode);
     c.set_bda16(bda::VIDEO_COLUMNS, cols);
-    c.set_bda16(bda::VIDEO_PAGE_SIZE, if cols == 40 { 0x800 } else { 0x1000 });
+    c.set_bda16(
+        bda::VIDEO_PAGE_SIZE,
+        if cols == 40 { 0x800 } else { 0x1000 },
+    );
     c.set_bda16(bda::VIDEO_PAGE_START, 0);
     for page in 0..8 {
         c.set_bda16(bda::VIDEO_CURSOR_POS + 2 * page, 0);
     }
     c.set_bda8(bda::VIDEO_PAGE, 0);
-    c.set_bda16(bda::VIDEO_CRTC_BASE, if mono { CRTC_MONO } else { CRTC_COLOR });
-    c.set_bda8(bda::VIDEO_MODE_CONTROL, [0x2C, 0x28, 0x2D, 0x29, 0, 0, 0, 0x29][usize::from(mode)]);
+    c.set_bda16(
+        bda::VIDEO_CRTC_BASE,
+        if mono { CRTC_MONO } else { CRTC_COLOR },
+    );
+    c.set_bda8(
+        bda::VIDEO_MODE_CONTROL,
+        [0x2C, 0x28, 0x2D, 0x29, 0, 0, 0, 0x29][usize::from(mode)],
+    );
     c.set_bda8(bda::VIDEO_PALETTE, if mode == 3 { 0x30 } else { 0x3F });
     c.set_bda8(bda::VIDEO_ROWS, 24);
     c.set_bda16(bda::VIDEO_CHAR_HEIGHT, 16);
-    c.set_bda8(bda::VIDEO_EGA_CONTROL, 0x60 | if keep_memory { 0x80 } else { 0 });
+    c.set_bda8(
+        bda::VIDEO_EGA_CONTROL,
+        0x60 | if keep_memory { 0x80 } else { 0 },
+    );
     c.set_bda8(bda::VIDEO_EGA_SWITCHES, 0x09);
     c.set_bda8(bda::VIDEO_VGA_FLAGS, 0x51);
     c.set_bda8(bda::VIDEO_DCC, 0x08);
@@ -209,7 +237,14 @@ pub fn set_mode(c: &mut Call, request: u8) -> bool {
 
 /// Scroll a window of the active page up (or down) by `lines` (0: clear
 /// it), filling with blanks of attribute `attr`.
-fn scroll(c: &mut Call, up: bool, lines: u16, attr: u8, (top, left): (u16, u16), (bottom, right): (u16, u16)) {
+fn scroll(
+    c: &mut Call,
+    up: bool,
+    lines: u16,
+    attr: u8,
+    (top, left): (u16, u16),
+    (bottom, right): (u16, u16),
+) {
     let s = Screen::read(c);
     let page = c.bda8(bda::VIDEO_PAGE);
     let bottom = bottom.min(s.rows - 1);
@@ -218,11 +253,19 @@ fn scroll(c: &mut Call, up: bool, lines: u16, attr: u8, (top, left): (u16, u16),
         return;
     }
     let height = bottom - top + 1;
-    let lines = if lines == 0 || lines > height { height } else { lines };
+    let lines = if lines == 0 || lines > height {
+        height
+    } else {
+        lines
+    };
     let blank = u16::from(attr) << 8 | 0x20;
     for i in 0..height {
         let row = if up { top + i } else { bottom - i };
-        let src = if up { row.checked_add(lines).filter(|&r| r <= bottom) } else { row.checked_sub(lines).filter(|&r| r >= top) };
+        let src = if up {
+            row.checked_add(lines).filter(|&r| r <= bottom)
+        } else {
+            row.checked_sub(lines).filter(|&r| r >= top)
+        };
         for col in left..=right {
             let value = match src {
                 Some(src) => {
@@ -295,7 +338,11 @@ fn write_chars(c: &mut Call, page: u8, ch: u8, attr: Option<u8>, count: u16) {
         if n >= cells {
             break;
         }
-        let a = s.cell(page, (n / u32::from(s.cols)) as u16, (n % u32::from(s.cols)) as u16);
+        let a = s.cell(
+            page,
+            (n / u32::from(s.cols)) as u16,
+            (n % u32::from(s.cols)) as u16,
+        );
         match attr {
             Some(attr) => c.write16(a, u16::from(attr) << 8 | u16::from(ch)),
             None => c.write8(a, ch),
@@ -359,7 +406,11 @@ fn font(c: &mut Call, rom: &RomMap) {
             c.set_bda8(bda::VIDEO_ROWS, (rows - 1) as u8);
             let cols = c.bda16(bda::VIDEO_COLUMNS).clamp(1, 132);
             c.set_bda16(bda::VIDEO_PAGE_SIZE, (rows * cols * 2 + 0xFF) & !0xFF);
-            crtc_write(c, CR_MAX_SCAN_LINE, (MODE3_CR09 & 0xE0) | (height - 1) as u8);
+            crtc_write(
+                c,
+                CR_MAX_SCAN_LINE,
+                (MODE3_CR09 & 0xE0) | (height - 1) as u8,
+            );
             let shape = c.bda16(bda::VIDEO_CURSOR_SHAPE);
             set_cursor_shape(c, shape);
         }
@@ -439,8 +490,18 @@ pub fn int10(c: &mut Call, rom: &RomMap) {
         0x04 => c.set_ah(0), // light pen: not triggered
         0x05 => set_page(c, c.al()),
         ah @ (0x06 | 0x07) => {
-            let (top_left, bottom_right) = ((u16::from(c.ch()), u16::from(c.cl())), (u16::from(c.dh()), u16::from(c.dl())));
-            scroll(c, ah == 0x06, u16::from(c.al()), c.bh(), top_left, bottom_right);
+            let (top_left, bottom_right) = (
+                (u16::from(c.ch()), u16::from(c.cl())),
+                (u16::from(c.dh()), u16::from(c.dl())),
+            );
+            scroll(
+                c,
+                ah == 0x06,
+                u16::from(c.al()),
+                c.bh(),
+                top_left,
+                bottom_right,
+            );
         }
         0x08 => {
             let s = Screen::read(c);
@@ -498,7 +559,13 @@ mod tests {
 
     #[test]
     fn cell_addresses_wrap_inside_the_text_window() {
-        let s = Screen { mode: 3, cols: 80, rows: 25, page_size: 0x1000, base: TEXT_COLOR };
+        let s = Screen {
+            mode: 3,
+            cols: 80,
+            rows: 25,
+            page_size: 0x1000,
+            base: TEXT_COLOR,
+        };
         assert_eq!(s.cell(0, 0, 0), 0xB8000);
         assert_eq!(s.cell(1, 1, 2), 0xB8000 + 0x1000 + 164);
         assert!(s.cell(7, 0xFF, 0xFF) < TEXT_COLOR + TEXT_WINDOW);

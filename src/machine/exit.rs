@@ -25,6 +25,8 @@ pub enum Exit {
     UserQuit,
     /// The text given with `--exit-on-serial` appeared on COM1.
     SerialMarker,
+    /// The text given with `--exit-on-screen` appeared on the text screen.
+    ScreenMarker,
     /// A signal (SIGINT, SIGTERM, SIGHUP) asked btvm to stop.
     Signal,
     /// btvm itself failed (a bug, reported rather than hidden).
@@ -36,7 +38,7 @@ impl Exit {
     pub fn status(&self) -> u8 {
         match self {
             Exit::DebugExit(v) => *v as u8,
-            Exit::Halted | Exit::Reset | Exit::UserQuit | Exit::SerialMarker => 0,
+            Exit::Halted | Exit::Reset | Exit::UserQuit | Exit::SerialMarker | Exit::ScreenMarker => 0,
             Exit::TripleFault => 3,
             Exit::InstructionLimit(_) | Exit::Timeout(_) => 124,
             Exit::Signal => 130,
@@ -55,6 +57,7 @@ impl Exit {
             Exit::Timeout(t) => format!("stopped after --timeout {} s", t.as_secs_f64()),
             Exit::UserQuit => "quit (Ctrl-A X)".to_string(),
             Exit::SerialMarker => "the --exit-on-serial text appeared on the serial console".to_string(),
+            Exit::ScreenMarker => "the --exit-on-screen text appeared on the screen".to_string(),
             Exit::Signal => "stopped by a signal".to_string(),
             Exit::InternalError(what) => format!("internal error: {what}"),
         }

@@ -150,7 +150,13 @@ pub struct Limits {
     pub timeout: Option<Duration>,
     /// Stop when this flag becomes true (a signal handler sets it).
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// Stop when this text is on the VGA text screen (`--exit-on-screen`).
+    pub screen_marker: Option<String>,
 }
+
+/// Guest instructions between two looks at the screen for
+/// [`Limits::screen_marker`] (a snapshot costs ~10 us).
+const SCREEN_CHECK_INTERVAL: u64 = 1_000_000;
 
 /// Instructions per batch when no device deadline is nearer. Small enough
 /// that the host clock and host input are looked at often (~0.1 ms).
@@ -279,10 +285,19 @@ impl Machine {
     fn run_inner(&mut self, limits: &Limits) -> Exit {
         let started = Instant::now();
         let max = limits.max_instructions.unwrap_or(u64::MAX);
+        let mut next_screen_check = 0;
         loop {
             self.pc.flush();
             if self.pc.console().marker_seen() {
                 return Exit::SerialMarker;
+            }
+            if let Some(text) = &limits.screen_marker {
+                if self.cpu.regs.icount >= next_screen_check {
+                    next_screen_check = self.cpu.regs.icount + SCREEN_CHECK_INTERVAL;
+                    if self.pc.vga.snapshot().to_text().contains(text.as_str()) {
+                        return Exit::ScreenMarker;
+                    }
+                }
             }
             if let Some(exit) = self.poll_input(Duration::ZERO) {
                 return exit;

@@ -41,14 +41,21 @@ pub fn assemble(asm: &Path) -> Result<PathBuf, String> {
         .output()
         .map_err(|e| format!("cannot run nasm ({e}); install it: apt-get install -y nasm"))?;
     if !r.status.success() {
-        return Err(format!("nasm failed on {}:\n{}", asm.display(), String::from_utf8_lossy(&r.stderr)));
+        return Err(format!(
+            "nasm failed on {}:\n{}",
+            asm.display(),
+            String::from_utf8_lossy(&r.stderr)
+        ));
     }
     Ok(out)
 }
 
 /// Run the btvm binary with arguments.
 pub fn btvm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_btvm")).args(args).output().expect("run btvm")
+    Command::new(env!("CARGO_BIN_EXE_btvm"))
+        .args(args)
+        .output()
+        .expect("run btvm")
 }
 
 /// What a guest boot printed and how it ended.
@@ -70,8 +77,21 @@ pub struct Boot {
 impl Boot {
     /// A failure message with the tail of the serial output.
     pub fn report(&self, what: &str) -> String {
-        let tail: String = self.serial.chars().rev().take(3000).collect::<Vec<_>>().into_iter().rev().collect();
-        format!("{what}\nstatus {:?} after {:.1} s\n--- serial (tail) ---\n{tail}\n--- stderr ---\n{}", self.status, self.wall.as_secs_f64(), self.stderr)
+        let tail: String = self
+            .serial
+            .chars()
+            .rev()
+            .take(3000)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        format!(
+            "{what}\nstatus {:?} after {:.1} s\n--- serial (tail) ---\n{tail}\n--- stderr ---\n{}",
+            self.status,
+            self.wall.as_secs_f64(),
+            self.stderr
+        )
     }
 }
 
@@ -79,13 +99,21 @@ impl Boot {
 /// kill it), until it exits, or until `timeout` passes.
 pub fn boot_until(args: &[&str], marker: Option<&str>, timeout: std::time::Duration) -> Boot {
     match marker {
-        Some(m) => boot_until_fn(args, &|raw: &[u8]| raw.windows(m.len()).any(|w| w == m.as_bytes()), timeout),
+        Some(m) => boot_until_fn(
+            args,
+            &|raw: &[u8]| raw.windows(m.len()).any(|w| w == m.as_bytes()),
+            timeout,
+        ),
         None => boot_until_fn(args, &|_: &[u8]| false, timeout),
     }
 }
 
 /// Like [`boot_until`], with a predicate over all serial bytes so far.
-pub fn boot_until_fn(args: &[&str], done: &dyn Fn(&[u8]) -> bool, timeout: std::time::Duration) -> Boot {
+pub fn boot_until_fn(
+    args: &[&str],
+    done: &dyn Fn(&[u8]) -> bool,
+    timeout: std::time::Duration,
+) -> Boot {
     use std::io::Read;
     use std::process::Stdio;
     let start = std::time::Instant::now();
@@ -150,5 +178,12 @@ pub fn boot_until_fn(args: &[&str], done: &dyn Fn(&[u8]) -> bool, timeout: std::
         raw.extend_from_slice(&chunk);
     }
     let stderr = err_thread.join().unwrap_or_default();
-    Boot { serial: String::from_utf8_lossy(&raw).into_owned(), raw, found, status, stderr, wall }
+    Boot {
+        serial: String::from_utf8_lossy(&raw).into_owned(),
+        raw,
+        found,
+        status,
+        stderr,
+        wall,
+    }
 }
