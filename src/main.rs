@@ -1,6 +1,7 @@
 //! The btvm command line: `btvm run` boots a machine, `btvm sst` runs
 //! conformance vectors. anyhow lives here and nowhere else.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -98,9 +99,10 @@ struct RunArgs {
     #[arg(long, value_name = "TEXT")]
     exit_on_screen: Option<String>,
     /// Show the VGA text screen live: `term` (takes over this terminal; keys
-    /// go to the guest keyboard, Ctrl-A X quits) or `none`.
-    #[arg(long, value_name = "MODE", default_value = "none")]
-    display: btvm::display::DisplayMode,
+    /// go to the guest keyboard, Ctrl-A X quits) or `none` [default: term
+    /// when booting a floppy or disk on a terminal, else none].
+    #[arg(long, value_name = "MODE")]
+    display: Option<btvm::display::DisplayMode>,
     /// At exit, write the text screen to FILE (PNG if it ends in .png, else
     /// UTF-8 text).
     #[arg(long, value_name = "FILE")]
@@ -203,6 +205,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         t => t.map(Duration::from_secs_f64),
     };
     let bios = a.bios.map(Payload::read).transpose()?;
+    let disk_boot = (!a.floppy.is_empty() || a.disk.is_some()) && a.kernel.is_none();
     let linux = match a.kernel {
         Some(k) => Some(LinuxPayload {
             kernel: Payload::read(k)?,
@@ -247,7 +250,14 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         (None, Some(p)) => Some(btvm::keyboard::KeyScript::from_file(p)?),
         _ => None,
     };
-    let term = a.display == btvm::display::DisplayMode::Term;
+    // Disk guests (DOS) talk to the screen and keyboard: show them when a
+    // user is at a terminal; serial guests keep the terminal for COM1.
+    let display = a.display.unwrap_or(if disk_boot && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        btvm::display::DisplayMode::Term
+    } else {
+        btvm::display::DisplayMode::None
+    });
+    let term = display == btvm::display::DisplayMode::Term;
     // The display owns the terminal: COM1 then goes nowhere unless a file
     // was asked for.
     let serial = if term && a.serial == SerialBackend::Stdio { SerialBackend::Null } else { a.serial.clone() };
@@ -266,7 +276,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     if term || script.is_some() {
         m.set_keyboard(btvm::keyboard::HostKeyboard::new(script));
     }
-    m.set_display(btvm::display::Display::open(a.display)?);
+    m.set_display(btvm::display::Display::open(display)?);
     let limits = Limits { max_instructions: a.max_instructions, timeout, interrupt: Some(stop), screen_marker: a.exit_on_screen };
     let started = std::time::Instant::now();
     let exit = m.run(&limits);
