@@ -8,15 +8,12 @@
 
 mod common;
 
-use std::cell::RefCell;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::rc::Rc;
 use std::time::Duration;
 
 use btvm::machine::clock::{ClockKind, DEFAULT_VIRTUAL_MIPS};
-use btvm::machine::pc::ConsoleOut;
+use btvm::machine::pc::{CaptureBuffer, ConsoleOut};
 use btvm::machine::{BootOrder, Config, Exit, HostInput, Limits, Machine};
 use common::{boot_until, boot_until_fn, repo, shared, Boot};
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -100,20 +97,16 @@ fn hd_image(name: &str) -> Result<PathBuf, String> {
     test_image(name, &["HARDDISK"], HD_SECTORS)
 }
 
-fn run(args: &[String], marker: Option<&str>) -> Boot {
-    let mut a: Vec<String> = [
-        "run",
-        "-m",
-        "16",
-        "--clock",
-        "virtual",
-        "--snapshot",
-        "--timeout",
-        "600",
-    ]
-    .map(String::from)
-    .to_vec();
+/// `btvm run` with the options every BIOS test uses, then `args`.
+fn base_args(args: &[String]) -> Vec<String> {
+    let mut a: Vec<String> =
+        ["run", "-m", "16", "--clock", "virtual", "--snapshot", "--timeout", "600"].map(String::from).to_vec();
     a.extend_from_slice(args);
+    a
+}
+
+fn run(args: &[String], marker: Option<&str>) -> Boot {
+    let a = base_args(args);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
     boot_until(&a, marker, TIMEOUT + Duration::from_secs(30))
 }
@@ -172,19 +165,7 @@ fn boot_order() -> Result<(), Failed> {
             "--boot".into(),
             boot.into(),
         ];
-        let mut a: Vec<String> = [
-            "run",
-            "-m",
-            "16",
-            "--clock",
-            "virtual",
-            "--snapshot",
-            "--timeout",
-            "600",
-        ]
-        .map(String::from)
-        .to_vec();
-        a.extend_from_slice(&args);
+        let a = base_args(&args);
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
         let b = boot_until_fn(
             &a,
@@ -222,25 +203,11 @@ fn no_bootable_device() -> Result<(), Failed> {
 
 // ---- in-process runs -----------------------------------------------------------------
 
-/// Console output captured in memory.
-#[derive(Clone, Default)]
-struct Capture(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// A machine run inside the test process, so keys can be injected and the
 /// screen read.
 struct InProc {
     m: Machine,
-    out: Capture,
+    out: CaptureBuffer,
     /// Instructions between two looks at the condition.
     step: u64,
 }
@@ -263,7 +230,7 @@ impl InProc {
             boot,
             ..Config::default()
         };
-        let out = Capture::default();
+        let out = CaptureBuffer::default();
         let m = Machine::with_console(cfg, ConsoleOut::new(Box::new(out.clone())))
             .map_err(|e| e.to_string())?;
         Ok(InProc {
@@ -274,7 +241,7 @@ impl InProc {
     }
 
     fn serial(&self) -> String {
-        String::from_utf8_lossy(&self.out.0.borrow()).into_owned()
+        self.out.text()
     }
 
     fn screen(&self) -> String {

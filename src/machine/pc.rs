@@ -173,6 +173,34 @@ impl Write for ConsoleOut {
     }
 }
 
+/// An in-memory console sink: what the guest wrote, for tests and for
+/// programs that embed a machine.
+#[derive(Clone, Default)]
+pub struct CaptureBuffer(Rc<RefCell<Vec<u8>>>);
+
+impl CaptureBuffer {
+    /// Everything written so far.
+    pub fn contents(&self) -> Vec<u8> {
+        self.0.borrow().clone()
+    }
+
+    /// Everything written so far, as lossy UTF-8.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.borrow()).into_owned()
+    }
+}
+
+impl Write for CaptureBuffer {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(b);
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// What the machine must do after device accesses (collected here and acted
 /// on by the run loop: the devices never touch the CPU or memory).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -555,20 +583,9 @@ mod tests {
     use super::*;
     use crate::machine::clock::ClockKind;
 
-    fn pc() -> (Pc, Rc<RefCell<Vec<u8>>>) {
-        #[derive(Clone)]
-        struct Capture(Rc<RefCell<Vec<u8>>>);
-        impl Write for Capture {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.borrow_mut().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let cap = Rc::new(RefCell::new(Vec::new()));
-        let pc = Pc::new(Clock::new(ClockKind::Virtual { mips: 100 }), ConsoleOut::new(Box::new(Capture(cap.clone()))), 0);
+    fn pc() -> (Pc, CaptureBuffer) {
+        let cap = CaptureBuffer::default();
+        let pc = Pc::new(Clock::new(ClockKind::Virtual { mips: 100 }), ConsoleOut::new(Box::new(cap.clone())), 0);
         (pc, cap)
     }
 
@@ -577,9 +594,9 @@ mod tests {
         let (mut pc, cap) = pc();
         pc.io_write(PORT_COM1, AccessSize::Byte, u32::from(b'a'));
         pc.io_write(PORT_DEBUG_CONSOLE, AccessSize::Byte, u32::from(b'b'));
-        assert!(cap.borrow().is_empty(), "buffered until flushed");
+        assert!(cap.contents().is_empty(), "buffered until flushed");
         pc.flush();
-        assert_eq!(&*cap.borrow(), b"ab");
+        assert_eq!(cap.contents(), b"ab");
     }
 
     #[test]
