@@ -6,14 +6,20 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// (source, output file in OUT_DIR)
-const ROMS: [(&str, &str); 2] = [("src/bios/demo.asm", "demo.bin"), ("src/bios/rom.asm", "bios.bin")];
+const ROMS: [(&str, &str); 2] = [
+    ("src/bios/demo.asm", "demo.bin"),
+    ("src/bios/rom.asm", "bios.bin"),
+];
 
 fn main() {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     for (src, name) in ROMS {
         let out = out_dir.join(name);
         println!("cargo:rerun-if-changed={src}");
-        let status = Command::new("nasm").args(["-f", "bin", src, "-o"]).arg(&out).status();
+        let status = Command::new("nasm")
+            .args(["-f", "bin", src, "-o"])
+            .arg(&out)
+            .status();
         match status {
             Ok(s) if s.success() => {}
             Ok(s) => panic!("nasm failed on {src} ({s})"),

@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use btvm::machine::{Config, Exit, Machine};
+use btvm::machine::clock::ClockKind;
+use btvm::machine::pc::ConsoleOut;
+use btvm::machine::{Config, Exit, Limits, Machine, Payload};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn compute_rom() -> PathBuf {
@@ -24,16 +26,25 @@ fn compute_rom() -> PathBuf {
     out
 }
 
-fn run_once(rom: &PathBuf) -> u64 {
-    let cfg = Config { memory_mib: 16, bios: Some(rom.clone()) };
-    let mut m = Machine::with_console(cfg, Box::new(std::io::sink())).expect("machine");
-    let exit = m.run(Some(2_000_000_000));
-    assert_eq!(exit, Exit::DebugExit(0), "compute ROM must pass");
+fn run_once(rom: &Payload) -> u64 {
+    let cfg = Config {
+        memory_mib: 16,
+        bios: Some(rom.clone()),
+        clock: ClockKind::Virtual { mips: 100 },
+        ..Config::default()
+    };
+    let mut m =
+        Machine::with_console(cfg, ConsoleOut::new(Box::new(std::io::sink()))).expect("machine");
+    let exit = m.run(&Limits {
+        max_instructions: Some(2_000_000_000),
+        ..Limits::default()
+    });
+    assert_eq!(exit, Exit::DebugExit(1), "compute ROM must pass");
     m.cpu.regs.icount
 }
 
 fn interp_compute(c: &mut Criterion) {
-    let rom = compute_rom();
+    let rom = Payload::read(compute_rom()).expect("compute ROM");
     let n = run_once(&rom);
     let mut g = c.benchmark_group("interp");
     g.sample_size(10);

@@ -38,7 +38,9 @@ impl FromStr for SerialBackend {
             "null" | "none" => Ok(SerialBackend::Null),
             _ => match s.strip_prefix("file:") {
                 Some(p) if !p.is_empty() => Ok(SerialBackend::File(PathBuf::from(p))),
-                _ => Err(format!("'{s}' is not a serial backend (stdio, file:PATH or null)")),
+                _ => Err(format!(
+                    "'{s}' is not a serial backend (stdio, file:PATH or null)"
+                )),
             },
         }
     }
@@ -50,7 +52,9 @@ pub struct RawTerminal(());
 impl RawTerminal {
     /// Put the terminal in raw mode; `None` if that fails (not a terminal).
     fn enable() -> Option<Self> {
-        crossterm::terminal::enable_raw_mode().ok().map(|()| RawTerminal(()))
+        crossterm::terminal::enable_raw_mode()
+            .ok()
+            .map(|()| RawTerminal(()))
     }
 }
 
@@ -82,16 +86,32 @@ impl HostConsole {
     /// truncated) here; with `stdio`, stdin is read by a thread.
     pub fn open(backend: &SerialBackend) -> Result<Self, Error> {
         match backend {
-            SerialBackend::Null => Ok(HostConsole { out: ConsoleOut::new(Box::new(std::io::sink())), input: None, raw: None }),
+            SerialBackend::Null => Ok(HostConsole {
+                out: ConsoleOut::new(Box::new(std::io::sink())),
+                input: None,
+                raw: None,
+            }),
             SerialBackend::File(path) => {
                 let f = std::fs::File::create(path).map_err(|e| Error::file(path, e))?;
-                Ok(HostConsole { out: ConsoleOut::new(Box::new(f)), input: None, raw: None })
+                Ok(HostConsole {
+                    out: ConsoleOut::new(Box::new(f)),
+                    input: None,
+                    raw: None,
+                })
             }
             SerialBackend::Stdio => {
                 let interactive = std::io::stdin().is_terminal();
-                let raw = if interactive { RawTerminal::enable() } else { None };
+                let raw = if interactive {
+                    RawTerminal::enable()
+                } else {
+                    None
+                };
                 let rx = spawn_stdin_reader(HostInput::Serial)?;
-                Ok(HostConsole { out: ConsoleOut::new(Box::new(std::io::stdout())), input: Some(rx), raw })
+                Ok(HostConsole {
+                    out: ConsoleOut::new(Box::new(std::io::stdout())),
+                    input: Some(rx),
+                    raw,
+                })
             }
         }
     }
@@ -101,7 +121,11 @@ impl HostConsole {
 /// a reader thread whose bytes become [`HostInput::Keyboard`]; Ctrl-A X
 /// still quits.
 pub fn open_keyboard_stdin() -> Result<(Receiver<HostInput>, Option<RawTerminal>), Error> {
-    let raw = if std::io::stdin().is_terminal() { RawTerminal::enable() } else { None };
+    let raw = if std::io::stdin().is_terminal() {
+        RawTerminal::enable()
+    } else {
+        None
+    };
     Ok((spawn_stdin_reader(HostInput::Keyboard)?, raw))
 }
 
@@ -195,7 +219,10 @@ mod tests {
     #[test]
     fn ctrl_a_x_quits_and_keeps_earlier_bytes() {
         let mut p = EscapeParser::default();
-        assert_eq!(p.feed(b"ls\r\x01x more"), (b"ls\r".to_vec(), Some(EscapeCommand::Quit)));
+        assert_eq!(
+            p.feed(b"ls\r\x01x more"),
+            (b"ls\r".to_vec(), Some(EscapeCommand::Quit))
+        );
     }
 
     #[test]
@@ -216,7 +243,10 @@ mod tests {
     fn backend_names_parse() {
         assert_eq!("stdio".parse(), Ok(SerialBackend::Stdio));
         assert_eq!("null".parse(), Ok(SerialBackend::Null));
-        assert_eq!("file:/tmp/x".parse(), Ok(SerialBackend::File("/tmp/x".into())));
+        assert_eq!(
+            "file:/tmp/x".parse(),
+            Ok(SerialBackend::File("/tmp/x".into()))
+        );
         assert!("file:".parse::<SerialBackend>().is_err());
         assert!("tcp:1".parse::<SerialBackend>().is_err());
     }

@@ -34,7 +34,10 @@ impl DiskImage {
         } else {
             match OpenOptions::new().read(true).write(true).open(path) {
                 Ok(f) => (f, true),
-                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied || e.raw_os_error() == Some(30) => {
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::PermissionDenied
+                        || e.raw_os_error() == Some(30) =>
+                {
                     // EACCES, or EROFS (30): use it read-only.
                     (File::open(path).map_err(|e| Error::file(path, e))?, false)
                 }
@@ -47,7 +50,10 @@ impl DiskImage {
         }
         let len = meta.len();
         if len == 0 || len % SECTOR_SIZE as u64 != 0 {
-            return Err(Error::format(path, format!("{len} bytes is not a whole number of 512-byte sectors")));
+            return Err(Error::format(
+                path,
+                format!("{len} bytes is not a whole number of 512-byte sectors"),
+            ));
         }
         Ok(DiskImage {
             file,
@@ -128,7 +134,9 @@ mod tests {
 
     fn temp_image(name: &str, sectors: usize) -> PathBuf {
         let p = std::env::temp_dir().join(format!("btvm-disk-{name}-{}.img", std::process::id()));
-        let data: Vec<u8> = (0..sectors * SECTOR_SIZE).map(|i| (i / SECTOR_SIZE) as u8).collect();
+        let data: Vec<u8> = (0..sectors * SECTOR_SIZE)
+            .map(|i| (i / SECTOR_SIZE) as u8)
+            .collect();
         std::fs::write(&p, data).unwrap();
         p
     }
@@ -156,7 +164,10 @@ mod tests {
         d.write_sectors(0, &[0xCD; 512]).unwrap();
         let mut buf = [0u8; 1024];
         d.read_sectors(0, &mut buf).unwrap();
-        assert!(buf[..512].iter().all(|&b| b == 0xCD), "the guest reads its write back");
+        assert!(
+            buf[..512].iter().all(|&b| b == 0xCD),
+            "the guest reads its write back"
+        );
         assert!(buf[512..].iter().all(|&b| b == 1));
         drop(d);
         assert_eq!(std::fs::read(&p).unwrap(), before, "the file is untouched");
@@ -168,9 +179,15 @@ mod tests {
         let p = std::env::temp_dir().join(format!("btvm-disk-odd-{}.img", std::process::id()));
         std::fs::write(&p, [0u8; 700]).unwrap();
         let e = DiskImage::open(&p, false).err().unwrap().to_string();
-        assert!(e.contains("btvm-disk-odd") && e.contains("512-byte sectors"), "{e}");
+        assert!(
+            e.contains("btvm-disk-odd") && e.contains("512-byte sectors"),
+            "{e}"
+        );
         std::fs::remove_file(&p).ok();
-        let e = DiskImage::open(Path::new("/nonexistent/x.img"), false).err().unwrap().to_string();
+        let e = DiskImage::open(Path::new("/nonexistent/x.img"), false)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("/nonexistent/x.img"), "{e}");
     }
 

@@ -37,11 +37,17 @@ pub enum Error {
 impl Error {
     /// A file error naming the path.
     pub fn file(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::File { path: path.into(), source }
+        Error::File {
+            path: path.into(),
+            source,
+        }
     }
 
     /// A format error naming the path.
     pub fn format(path: impl Into<PathBuf>, what: impl Into<String>) -> Self {
-        Error::Format { path: path.into(), what: what.into() }
+        Error::Format {
+            path: path.into(),
+            what: what.into(),
+        }
     }
 }

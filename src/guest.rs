@@ -15,8 +15,14 @@ pub const CMDLINE: &str = "console=ttyS0 panic=-1";
 /// [`CMDLINE`] if given.
 pub fn linux(cmdline: Option<String>) -> LinuxPayload {
     LinuxPayload {
-        kernel: Payload { data: KERNEL.to_vec(), name: "bundled guest kernel (guest/bzImage)".into() },
-        initrd: Some(Payload { data: INITRAMFS.to_vec(), name: "bundled guest initramfs (guest/initramfs.cpio.gz)".into() }),
+        kernel: Payload {
+            data: KERNEL.to_vec(),
+            name: "bundled guest kernel (guest/bzImage)".into(),
+        },
+        initrd: Some(Payload {
+            data: INITRAMFS.to_vec(),
+            name: "bundled guest initramfs (guest/initramfs.cpio.gz)".into(),
+        }),
         cmdline: cmdline.unwrap_or_else(|| CMDLINE.to_string()),
     }
 }

@@ -32,7 +32,7 @@ enum EngineArg {
 #[derive(Subcommand)]
 enum Command {
     /// Boot a machine.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Run SingleStepTests conformance vectors (MOO files or directories).
     Sst(SstArgs),
 }
@@ -167,7 +167,7 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     let r = match cli.command {
-        Command::Run(a) => run(a),
+        Command::Run(a) => run(*a),
         Command::Sst(a) => sst(a),
     };
     match r {
@@ -182,16 +182,32 @@ fn main() -> ExitCode {
 fn sst(a: SstArgs) -> Result<ExitCode> {
     let _ = a.engine;
     let files = btvm::sst::collect_files(&a.paths)?;
-    let opts = btvm::sst::Options { sample: a.sample, show_failures: a.show_failures };
+    let opts = btvm::sst::Options {
+        sample: a.sample,
+        show_failures: a.show_failures,
+    };
     let total = btvm::sst::run_files_parallel(&files, &opts, |path, tally, details| {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        println!("{name}: {} passed, {} failed, {} skipped", tally.passed, tally.failed, tally.skipped);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        println!(
+            "{name}: {} passed, {} failed, {} skipped",
+            tally.passed, tally.failed, tally.skipped
+        );
         for d in details {
             println!("{d}");
         }
     })?;
-    println!("{} passed, {} failed, {} skipped", total.passed, total.failed, total.skipped);
-    Ok(if total.failed == 0 || a.allow_failures { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    println!(
+        "{} passed, {} failed, {} skipped",
+        total.passed, total.failed, total.skipped
+    );
+    Ok(if total.failed == 0 || a.allow_failures {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn run(a: RunArgs) -> Result<ExitCode> {
@@ -201,7 +217,9 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         ClockArg::Virtual => ClockKind::Virtual { mips: a.mips },
     };
     let timeout = match a.timeout {
-        Some(t) if !(t > 0.0 && t.is_finite()) => anyhow::bail!("--timeout {t}: must be a positive number of seconds"),
+        Some(t) if !(t > 0.0 && t.is_finite()) => {
+            anyhow::bail!("--timeout {t}: must be a positive number of seconds")
+        }
         t => t.map(Duration::from_secs_f64),
     };
     let bios = a.bios.map(Payload::read).transpose()?;
@@ -213,7 +231,9 @@ fn run(a: RunArgs) -> Result<ExitCode> {
             cmdline: a.append.unwrap_or_else(|| "console=ttyS0".to_string()),
         }),
         // No guest named: boot the bundled Linux.
-        None if bios.is_none() && a.floppy.is_empty() && a.disk.is_none() => Some(btvm::guest::linux(a.append)),
+        None if bios.is_none() && a.floppy.is_empty() && a.disk.is_none() => {
+            Some(btvm::guest::linux(a.append))
+        }
         None => {
             if a.append.is_some() {
                 anyhow::bail!("--append needs --kernel (or no --bios, for the bundled guest)");
@@ -222,7 +242,10 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         }
     };
     if a.floppy.len() > 2 {
-        anyhow::bail!("--floppy given {} times; a PC has drives A: and B: only", a.floppy.len());
+        anyhow::bail!(
+            "--floppy given {} times; a PC has drives A: and B: only",
+            a.floppy.len()
+        );
     }
     let mut floppies = a.floppy.into_iter();
     let cfg = Config {
@@ -242,7 +265,11 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     };
 
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
         signal_hook::flag::register(sig, Arc::clone(&stop))?;
     }
     let script = match (a.keys, &a.keys_file) {
@@ -252,17 +279,27 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     };
     // Disk guests (DOS) talk to the screen and keyboard: show them when a
     // user is at a terminal; serial guests keep the terminal for COM1.
-    let display = a.display.unwrap_or(if disk_boot && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        btvm::display::DisplayMode::Term
-    } else {
-        btvm::display::DisplayMode::None
-    });
+    let display = a.display.unwrap_or(
+        if disk_boot && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+            btvm::display::DisplayMode::Term
+        } else {
+            btvm::display::DisplayMode::None
+        },
+    );
     let term = display == btvm::display::DisplayMode::Term;
     // The display owns the terminal: COM1 then goes nowhere unless a file
     // was asked for.
-    let serial = if term && a.serial == SerialBackend::Stdio { SerialBackend::Null } else { a.serial.clone() };
+    let serial = if term && a.serial == SerialBackend::Stdio {
+        SerialBackend::Null
+    } else {
+        a.serial.clone()
+    };
     let console = HostConsole::open(&serial)?;
-    let kbd_in = if term { Some(btvm::console::open_keyboard_stdin()?) } else { None };
+    let kbd_in = if term {
+        Some(btvm::console::open_keyboard_stdin()?)
+    } else {
+        None
+    };
     if let Some(text) = &a.exit_on_serial {
         console.out.watch_for(text.as_bytes());
     }
@@ -277,7 +314,12 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         m.set_keyboard(btvm::keyboard::HostKeyboard::new(script));
     }
     m.set_display(btvm::display::Display::open(display)?);
-    let limits = Limits { max_instructions: a.max_instructions, timeout, interrupt: Some(stop), screen_marker: a.exit_on_screen };
+    let limits = Limits {
+        max_instructions: a.max_instructions,
+        timeout,
+        interrupt: Some(stop),
+        screen_marker: a.exit_on_screen,
+    };
     let started = std::time::Instant::now();
     let exit = m.run(&limits);
     let wall = started.elapsed().as_secs_f64();
@@ -286,7 +328,11 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     drop(kbd_in);
     drop(console.raw);
     if let Some(p) = &a.screenshot_on_exit {
-        btvm::display::write_screenshot(p, &m.pc.vga.snapshot(), btvm::display::ScreenStyle::of(&m.pc.vga))?;
+        btvm::display::write_screenshot(
+            p,
+            &m.pc.vga.snapshot(),
+            btvm::display::ScreenStyle::of(&m.pc.vga),
+        )?;
     }
     eprintln!("btvm: {}", exit.describe());
     if a.stats {

@@ -99,8 +99,18 @@ fn hd_image(name: &str) -> Result<PathBuf, String> {
 
 /// `btvm run` with the options every BIOS test uses, then `args`.
 fn base_args(args: &[String]) -> Vec<String> {
-    let mut a: Vec<String> =
-        ["run", "-m", "16", "--clock", "virtual", "--snapshot", "--timeout", "600"].map(String::from).to_vec();
+    let mut a: Vec<String> = [
+        "run",
+        "-m",
+        "16",
+        "--clock",
+        "virtual",
+        "--snapshot",
+        "--timeout",
+        "600",
+    ]
+    .map(String::from)
+    .to_vec();
     a.extend_from_slice(args);
     a
 }

@@ -18,7 +18,16 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(900);
 const SELFTEST_CMDLINE: &str = "console=ttyS0 panic=-1 btvm.selftest";
 
 fn engine_args(engine: &str) -> Vec<String> {
-    ["--engine", engine, "--clock", "virtual", "--timeout", &BOOT_TIMEOUT.as_secs().to_string()].map(String::from).to_vec()
+    [
+        "--engine",
+        engine,
+        "--clock",
+        "virtual",
+        "--timeout",
+        &BOOT_TIMEOUT.as_secs().to_string(),
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 fn run(args: &[String], marker: Option<&str>) -> Boot {
@@ -34,13 +43,22 @@ fn bundled_selftest(engine: &'static str) -> Result<(), Failed> {
     args.extend(["--append".to_string(), SELFTEST_CMDLINE.to_string()]);
     let b = run(&args, None);
     let s = &b.serial;
-    for needle in ["Linux version", "BTVM-GUEST-READY", "timer", "i8042", "ttyS0", "BTVM-SELFTEST-DONE"] {
+    for needle in [
+        "Linux version",
+        "BTVM-GUEST-READY",
+        "timer",
+        "i8042",
+        "ttyS0",
+        "BTVM-SELFTEST-DONE",
+    ] {
         if !s.contains(needle) {
             return Err(b.report(&format!("serial output lacks {needle:?}")).into());
         }
     }
     if b.status != Some(0) || !b.stderr.contains("guest reset") {
-        return Err(b.report("expected the guest's reboot to stop btvm with status 0").into());
+        return Err(b
+            .report("expected the guest's reboot to stop btvm with status 0")
+            .into());
     }
     Ok(())
 }
@@ -60,8 +78,16 @@ fn bundled_deterministic(engine: &'static str) -> Result<(), Failed> {
         return Err(a.report("first boot did not finish its self-test").into());
     }
     if a.raw != b.raw {
-        let at = a.raw.iter().zip(&b.raw).position(|(x, y)| x != y).unwrap_or(a.raw.len().min(b.raw.len()));
-        let ctx = |r: &[u8]| String::from_utf8_lossy(&r[at.saturating_sub(200)..(at + 200).min(r.len())]).into_owned();
+        let at = a
+            .raw
+            .iter()
+            .zip(&b.raw)
+            .position(|(x, y)| x != y)
+            .unwrap_or(a.raw.len().min(b.raw.len()));
+        let ctx = |r: &[u8]| {
+            String::from_utf8_lossy(&r[at.saturating_sub(200)..(at + 200).min(r.len())])
+                .into_owned()
+        };
         return Err(format!(
             "serial output differs at byte {at} ({} vs {} bytes)\n--- first ---\n{}\n--- second ---\n{}",
             a.raw.len(),
@@ -94,10 +120,17 @@ fn memtest_advances(raw: &[u8]) -> bool {
         if c != b'#' {
             return false;
         }
-        let digits: Vec<u8> = raw[i + 1..].iter().take_while(|d| d.is_ascii_digit()).copied().collect();
+        let digits: Vec<u8> = raw[i + 1..]
+            .iter()
+            .take_while(|d| d.is_ascii_digit())
+            .copied()
+            .collect();
         let rest = &raw[i + 1 + digits.len()..];
         let spaces = rest.iter().take_while(|&&d| d == b' ').count();
-        let n: u32 = std::str::from_utf8(&digits).ok().and_then(|d| d.parse().ok()).unwrap_or(0);
+        let n: u32 = std::str::from_utf8(&digits)
+            .ok()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0);
         n >= 1 && spaces >= 1 && rest.get(spaces) == Some(&b'[')
     })
 }
@@ -136,7 +169,10 @@ fn direct_boot(g: &'static DirectGuest, engine: &'static str) -> Result<(), Fail
     let dir = shared().ok_or("../shared not present")?.join("guests");
     let mut args = vec!["run".to_string(), "-m".to_string(), g.memory.to_string()];
     args.extend(engine_args(engine));
-    args.extend(["--kernel".to_string(), dir.join(g.kernel).display().to_string()]);
+    args.extend([
+        "--kernel".to_string(),
+        dir.join(g.kernel).display().to_string(),
+    ]);
     if let Some(i) = g.initrd {
         args.extend(["--initrd".to_string(), dir.join(i).display().to_string()]);
     }
@@ -154,7 +190,9 @@ fn direct_boot(g: &'static DirectGuest, engine: &'static str) -> Result<(), Fail
     };
     let b = boot_until_fn(&a, &done, BOOT_TIMEOUT + Duration::from_secs(30));
     if !b.found {
-        return Err(b.report(&format!("{}: success marker not reached", g.name)).into());
+        return Err(b
+            .report(&format!("{}: success marker not reached", g.name))
+            .into());
     }
     eprintln!("{}: marker after {:.1} s", g.name, b.wall.as_secs_f64());
     Ok(())
@@ -183,7 +221,12 @@ const DISK_GUESTS: &[DiskGuest] = &[
     DiskGuest {
         name: "linux-0.11",
         memory: "16",
-        args: &["--floppy", "linux-0.11/linux011-qemu-Image.fd1440.img", "--disk", "linux-0.11/rootfs-0.11-hd.img"],
+        args: &[
+            "--floppy",
+            "linux-0.11/linux011-qemu-Image.fd1440.img",
+            "--disk",
+            "linux-0.11/rootfs-0.11-hd.img",
+        ],
         keys: Some("{wait 4s}ls /bin\n"),
         screen: "umount  vi",
     },
@@ -205,13 +248,26 @@ const DISK_GUESTS: &[DiskGuest] = &[
 
 fn disk_boot(g: &'static DiskGuest, engine: &'static str) -> Result<(), Failed> {
     let dir = shared().ok_or("../shared not present")?.join("guests");
-    let shot = std::env::temp_dir().join(format!("btvm-guest-{}-{}.txt", g.name, std::process::id()));
-    let mut args = vec!["run".to_string(), "-m".to_string(), g.memory.to_string(), "--snapshot".to_string()];
+    let shot =
+        std::env::temp_dir().join(format!("btvm-guest-{}-{}.txt", g.name, std::process::id()));
+    let mut args = vec![
+        "run".to_string(),
+        "-m".to_string(),
+        g.memory.to_string(),
+        "--snapshot".to_string(),
+    ];
     args.extend(engine_args(engine));
     args.extend(["--serial", "null", "--exit-on-screen", g.screen].map(String::from));
-    args.extend(["--screenshot-on-exit".to_string(), shot.display().to_string()]);
+    args.extend([
+        "--screenshot-on-exit".to_string(),
+        shot.display().to_string(),
+    ]);
     for a in g.args {
-        args.push(if a.starts_with("--") { a.to_string() } else { dir.join(a).display().to_string() });
+        args.push(if a.starts_with("--") {
+            a.to_string()
+        } else {
+            dir.join(a).display().to_string()
+        });
     }
     if let Some(k) = g.keys {
         args.extend(["--keys".to_string(), k.to_string()]);
@@ -220,7 +276,12 @@ fn disk_boot(g: &'static DiskGuest, engine: &'static str) -> Result<(), Failed> 
     let screen = std::fs::read_to_string(&shot).unwrap_or_default();
     std::fs::remove_file(&shot).ok();
     if b.status != Some(0) || !b.stderr.contains("--exit-on-screen") || !screen.contains(g.screen) {
-        return Err(b.report(&format!("{}: screen marker {:?} not reached\n--- screen ---\n{screen}", g.name, g.screen)).into());
+        return Err(b
+            .report(&format!(
+                "{}: screen marker {:?} not reached\n--- screen ---\n{screen}",
+                g.name, g.screen
+            ))
+            .into());
     }
     eprintln!("{}: marker after {:.1} s", g.name, b.wall.as_secs_f64());
     Ok(())
@@ -235,7 +296,10 @@ fn freedos_writes_reach_the_image(engine: &'static str) -> Result<(), Failed> {
         return Err("the image already has X.TXT".into());
     }
     for snapshot in [false, true] {
-        let img = std::env::temp_dir().join(format!("btvm-fd-write-{snapshot}-{}.img", std::process::id()));
+        let img = std::env::temp_dir().join(format!(
+            "btvm-fd-write-{snapshot}-{}.img",
+            std::process::id()
+        ));
         std::fs::write(&img, &original)?;
         let mut args = vec!["run".to_string(), "-m".to_string(), "4".to_string()];
         args.extend(engine_args(engine));
@@ -244,17 +308,30 @@ fn freedos_writes_reach_the_image(engine: &'static str) -> Result<(), Failed> {
         if snapshot {
             args.push("--snapshot".to_string());
         }
-        args.extend(["--keys", "{wait 6s}echo hi > X.TXT\nver\n", "--exit-on-screen", "FreeCom version 0.82"].map(String::from));
+        args.extend(
+            [
+                "--keys",
+                "{wait 6s}echo hi > X.TXT\nver\n",
+                "--exit-on-screen",
+                "FreeCom version 0.82",
+            ]
+            .map(String::from),
+        );
         let b = run(&args, None);
         let after = std::fs::read(&img)?;
         std::fs::remove_file(&img).ok();
         if b.status != Some(0) {
             return Err(b.report("FreeDOS did not run the commands").into());
         }
-        let has = after.windows(entry.len()).any(|w| w == entry) && after.windows(5).any(|w| w == b"hi \r\n");
+        let has = after.windows(entry.len()).any(|w| w == entry)
+            && after.windows(5).any(|w| w == b"hi \r\n");
         match (snapshot, has) {
-            (false, false) => return Err("X.TXT is not in the image after a run without --snapshot".into()),
-            (true, _) if after != original => return Err("--snapshot changed the image file".into()),
+            (false, false) => {
+                return Err("X.TXT is not in the image after a run without --snapshot".into())
+            }
+            (true, _) if after != original => {
+                return Err("--snapshot changed the image file".into())
+            }
             _ => {}
         }
     }
@@ -286,7 +363,9 @@ fn main() {
             trials.push(Trial::test(n, move || disk_boot(g, engine)).with_ignored_flag(ig));
         }
         let (n, ig) = skip(format!("freedos-writes-reach-the-image::{engine}"), true);
-        trials.push(Trial::test(n, move || freedos_writes_reach_the_image(engine)).with_ignored_flag(ig));
+        trials.push(
+            Trial::test(n, move || freedos_writes_reach_the_image(engine)).with_ignored_flag(ig),
+        );
     }
     libtest_mimic::run(&args, trials).exit();
 }

@@ -7,12 +7,23 @@ use libtest_mimic::{Arguments, Failed, Trial};
 
 fn run_rom(asm: std::path::PathBuf, engine: &'static str) -> Result<(), Failed> {
     let bin = common::assemble(&asm)?;
-    let out = common::btvm(&["run", "--bios", bin.to_str().unwrap(), "--engine", engine, "--max-instructions", "2000000000"]);
+    let out = common::btvm(&[
+        "run",
+        "--bios",
+        bin.to_str().unwrap(),
+        "--engine",
+        engine,
+        "--max-instructions",
+        "2000000000",
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let code = out.status.code();
     if code != Some(1) || !stdout.contains("PASS") || stdout.contains("FAIL") {
-        return Err(format!("exit status {code:?}\n--- serial ---\n{stdout}\n--- stderr ---\n{stderr}").into());
+        return Err(format!(
+            "exit status {code:?}\n--- serial ---\n{stdout}\n--- stderr ---\n{stderr}"
+        )
+        .into());
     }
     Ok(())
 }
@@ -25,7 +36,11 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|x| x == "asm"))
         .collect();
     roms.sort();
-    assert!(roms.len() >= 25, "expected at least 25 test ROMs, found {}", roms.len());
+    assert!(
+        roms.len() >= 25,
+        "expected at least 25 test ROMs, found {}",
+        roms.len()
+    );
     let mut trials = Vec::new();
     for rom in roms {
         let stem = rom.file_stem().unwrap().to_string_lossy().into_owned();
@@ -35,7 +50,10 @@ fn main() {
                 None => format!("{stem}::{engine}"),
             };
             let rom = rom.clone();
-            trials.push(Trial::test(name, move || run_rom(rom, engine)).with_ignored_flag(unavailable.is_some()));
+            trials.push(
+                Trial::test(name, move || run_rom(rom, engine))
+                    .with_ignored_flag(unavailable.is_some()),
+            );
         }
     }
     libtest_mimic::run(&args, trials).exit();

@@ -638,7 +638,11 @@ mod tests {
         assert!(!pc.irq6.level(), "INT dropped by the new command");
         pc.outb(REG_FIFO, 0x00);
         pc.wait_irq6();
-        assert_eq!(pc.sense_interrupt(), [0x20, 0], "the seek's status, not the reset's");
+        assert_eq!(
+            pc.sense_interrupt(),
+            [0x20, 0],
+            "the seek's status, not the reset's"
+        );
     }
 
     #[test]

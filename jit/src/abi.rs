@@ -82,7 +82,8 @@ impl SegCache {
     /// Flags bit: 4 KiB granularity.
     pub const ATTR_G: u16 = 1 << 15;
     /// Attributes of a real-mode data segment: present, writable, accessed.
-    pub const REAL_MODE_DATA: u16 = Self::ATTR_PRESENT | Self::ATTR_S | Self::ATTR_RW | Self::ATTR_ACCESSED;
+    pub const REAL_MODE_DATA: u16 =
+        Self::ATTR_PRESENT | Self::ATTR_S | Self::ATTR_RW | Self::ATTR_ACCESSED;
     /// Attributes of a real-mode code segment: present, readable code, accessed.
     pub const REAL_MODE_CODE: u16 = Self::REAL_MODE_DATA | Self::ATTR_CODE;
 
@@ -92,7 +93,11 @@ impl SegCache {
             base: u32::from(selector) << 4,
             limit: 0xFFFF,
             selector,
-            attr: if code { Self::REAL_MODE_CODE } else { Self::REAL_MODE_DATA },
+            attr: if code {
+                Self::REAL_MODE_CODE
+            } else {
+                Self::REAL_MODE_DATA
+            },
         }
     }
 
@@ -183,7 +188,11 @@ pub struct TlbEntry {
 
 impl Default for TlbEntry {
     fn default() -> Self {
-        TlbEntry { tag: TLB_INVALID_TAG, phys: 0, addend: 0 }
+        TlbEntry {
+            tag: TLB_INVALID_TAG,
+            phys: 0,
+            addend: 0,
+        }
     }
 }
 
@@ -251,7 +260,12 @@ impl Tlb {
 
     /// Forget every translation (CR3 load, CR0.PG/WP change, A20 toggle).
     pub fn flush(&mut self) {
-        for e in self.read.iter_mut().chain(self.write.iter_mut()).chain(self.exec.iter_mut()) {
+        for e in self
+            .read
+            .iter_mut()
+            .chain(self.write.iter_mut())
+            .chain(self.exec.iter_mut())
+        {
             e.tag = TLB_INVALID_TAG;
         }
     }

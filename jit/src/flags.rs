@@ -92,7 +92,11 @@ const PARITY: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
     while i < 256 {
-        t[i] = if (i as u8).count_ones() % 2 == 0 { FLAG_PF as u8 } else { 0 };
+        t[i] = if (i as u8).count_ones().is_multiple_of(2) {
+            FLAG_PF as u8
+        } else {
+            0
+        };
         i += 1;
     }
     t
@@ -108,7 +112,11 @@ pub fn parity(result: u32) -> u32 {
 #[inline]
 pub fn szp(result: u32, bytes: u32) -> u32 {
     let bits = bytes * 8;
-    let m = if bits == 32 { u32::MAX } else { (1 << bits) - 1 };
+    let m = if bits == 32 {
+        u32::MAX
+    } else {
+        (1 << bits) - 1
+    };
     let r = result & m;
     let mut f = parity(r);
     if r == 0 {
@@ -196,7 +204,13 @@ mod tests {
 
     fn sub16(a: u32, b: u32, borrow: u32) -> u32 {
         let mut l = LazyFlags::default();
-        l.set(OP_SUB | SIZE16, a, b, a.wrapping_sub(b).wrapping_sub(borrow), FLAGS_ARITH);
+        l.set(
+            OP_SUB | SIZE16,
+            a,
+            b,
+            a.wrapping_sub(b).wrapping_sub(borrow),
+            FLAGS_ARITH,
+        );
         l.compute()
     }
 
@@ -219,6 +233,9 @@ mod tests {
     fn merge_keeps_bits_outside_mask() {
         let mut l = LazyFlags::default();
         l.set(OP_ADD | SIZE32, 1, 1, 2, FLAGS_ARITH & !FLAG_CF);
-        assert_eq!(l.merge_into(FLAG_CF | FLAG_IF | FLAG_ZF) & (FLAG_CF | FLAG_IF | FLAG_ZF), FLAG_CF | FLAG_IF);
+        assert_eq!(
+            l.merge_into(FLAG_CF | FLAG_IF | FLAG_ZF) & (FLAG_CF | FLAG_IF | FLAG_ZF),
+            FLAG_CF | FLAG_IF
+        );
     }
 }

@@ -109,7 +109,7 @@ fn transfer(c: &mut Call, dl: u8, lba: u64, count: u16, addr: u32, write: bool) 
     };
     if lba
         .checked_add(u64::from(count))
-        .map_or(true, |end| end > d.disk.sector_count())
+        .is_none_or(|end| end > d.disk.sector_count())
     {
         return SECTOR_NOT_FOUND;
     }

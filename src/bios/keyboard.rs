@@ -67,7 +67,7 @@ fn bounds(c: &mut Call) -> (u16, u16) {
 }
 
 fn in_buffer(ptr: u16, (start, end): (u16, u16)) -> u16 {
-    if ptr < start || ptr >= end || ptr % 2 != 0 {
+    if ptr < start || ptr >= end || !ptr.is_multiple_of(2) {
         start
     } else {
         ptr

@@ -154,7 +154,10 @@ mod tests {
     #[test]
     fn services_never_panic_on_garbage() {
         let (mut cpu, mut mem, mut pc) = machine();
-        let mut bios = Bios::new(BiosConfig { boot: BootOrder::FloppyFirst, memory_bytes: mem.ram_size() });
+        let mut bios = Bios::new(BiosConfig {
+            boot: BootOrder::FloppyFirst,
+            memory_bytes: mem.ram_size(),
+        });
         let mut rng = Rng(0x0123_4567_89AB_CDEF);
         let mut junk = vec![0u8; 0xA_0000];
         for round in 0..6 {
@@ -182,7 +185,10 @@ mod tests {
     #[test]
     fn stray_trap_writes_are_ignored() {
         let (mut cpu, mut mem, mut pc) = machine();
-        let mut bios = Bios::new(BiosConfig { boot: BootOrder::FloppyFirst, memory_bytes: mem.ram_size() });
+        let mut bios = Bios::new(BiosConfig {
+            boot: BootOrder::FloppyFirst,
+            memory_bytes: mem.ram_size(),
+        });
         cpu.load_seg_real(sreg::CS, 0x1000);
         cpu.regs.eip = u32::from(bios.rom.trap_ip(Trap::Int11));
         cpu.regs.gpr[gpr::EAX] = 0xDEAD;

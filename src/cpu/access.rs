@@ -58,7 +58,9 @@ impl Ctx<'_> {
 
     fn read_phys(&mut self, phys: u32, n: usize) -> u32 {
         match self.mem.region(phys) {
-            Region::Ram(o) | Region::Rom(o) if (phys & 0xFFF) as usize + n <= 0x1000 => load_le(self.mem.bytes(), o, n),
+            Region::Ram(o) | Region::Rom(o) if (phys & 0xFFF) as usize + n <= 0x1000 => {
+                load_le(self.mem.bytes(), o, n)
+            }
             Region::Mmio => self.io.mmio_read(phys, access_size(n)),
             _ => {
                 let mut v = 0;
@@ -77,7 +79,9 @@ impl Ctx<'_> {
 
     fn write_phys(&mut self, phys: u32, n: usize, v: u32) {
         match self.mem.region(phys) {
-            Region::Ram(o) if (phys & 0xFFF) as usize + n <= 0x1000 => store_le(self.mem.bytes_mut(), o, n, v),
+            Region::Ram(o) if (phys & 0xFFF) as usize + n <= 0x1000 => {
+                store_le(self.mem.bytes_mut(), o, n, v)
+            }
             Region::Mmio => {
                 if self.io.mmio_write(phys, access_size(n), v) {
                     self.cpu.regs.attention = 1;
@@ -104,7 +108,9 @@ impl Ctx<'_> {
     pub fn read_lin(&mut self, lin: u32, n: usize) -> Step<u32> {
         let e = &self.cpu.tlb.read[Tlb::index(lin)];
         if e.tag == lin & !0xFFF && (lin & 0xFFF) as usize <= 0x1000 - n {
-            let off = (lin as usize).wrapping_add(e.addend).wrapping_sub(self.mem.host_base());
+            let off = (lin as usize)
+                .wrapping_add(e.addend)
+                .wrapping_sub(self.mem.host_base());
             return Ok(load_le(self.mem.bytes(), off, n));
         }
         self.read_lin_slow(lin, n, TlbView::Read)
@@ -118,7 +124,9 @@ impl Ctx<'_> {
         }
         let mut v = 0;
         for i in 0..n {
-            let p = self.cpu.translate_fill(self.mem, lin.wrapping_add(i as u32), view)?;
+            let p = self
+                .cpu
+                .translate_fill(self.mem, lin.wrapping_add(i as u32), view)?;
             v |= self.read_phys(p, 1) << (8 * i);
         }
         Ok(v)
@@ -130,7 +138,9 @@ impl Ctx<'_> {
     pub fn write_lin(&mut self, lin: u32, n: usize, v: u32) -> Step {
         let e = &self.cpu.tlb.write[Tlb::index(lin)];
         if e.tag == lin & !0xFFF && (lin & 0xFFF) as usize <= 0x1000 - n {
-            let off = (lin as usize).wrapping_add(e.addend).wrapping_sub(self.mem.host_base());
+            let off = (lin as usize)
+                .wrapping_add(e.addend)
+                .wrapping_sub(self.mem.host_base());
             store_le(self.mem.bytes_mut(), off, n, v);
             return Ok(());
         }
@@ -146,7 +156,9 @@ impl Ctx<'_> {
         }
         let mut phys = [0u32; 4];
         for (i, p) in phys.iter_mut().enumerate().take(n) {
-            *p = self.cpu.translate_fill(self.mem, lin.wrapping_add(i as u32), TlbView::Write)?;
+            *p = self
+                .cpu
+                .translate_fill(self.mem, lin.wrapping_add(i as u32), TlbView::Write)?;
         }
         for (i, &p) in phys.iter().enumerate().take(n) {
             self.write_phys(p, 1, v >> (8 * i));
@@ -169,7 +181,9 @@ impl Ctx<'_> {
     pub fn fetch_lin_u8(&mut self, lin: u32) -> Step<u8> {
         let e = &self.cpu.tlb.exec[Tlb::index(lin)];
         if e.tag == lin & !0xFFF {
-            let off = (lin as usize).wrapping_add(e.addend).wrapping_sub(self.mem.host_base());
+            let off = (lin as usize)
+                .wrapping_add(e.addend)
+                .wrapping_sub(self.mem.host_base());
             return Ok(self.mem.bytes()[off]);
         }
         Ok(self.read_lin_slow(lin, 1, TlbView::Exec)? as u8)
@@ -183,7 +197,9 @@ impl Ctx<'_> {
     pub fn seg_check(&self, seg: usize, offset: u32, n: usize, write: bool) -> Step<u32> {
         let s = &self.cpu.regs.seg[seg];
         let last = offset as u64 + n as u64 - 1;
-        let ok = if s.attr & (SegCache::ATTR_CODE | SegCache::ATTR_EXPAND_DOWN) == SegCache::ATTR_EXPAND_DOWN {
+        let ok = if s.attr & (SegCache::ATTR_CODE | SegCache::ATTR_EXPAND_DOWN)
+            == SegCache::ATTR_EXPAND_DOWN
+        {
             let upper: u64 = if s.is_32bit() { 0xFFFF_FFFF } else { 0xFFFF };
             offset as u64 > s.limit as u64 && last <= upper
         } else {
@@ -273,7 +289,9 @@ impl Ctx<'_> {
     /// The time-stamp counter: machine time (1 GHz) plus the guest's offset
     /// (set by WRMSR to the TSC).
     pub fn tsc(&mut self) -> u64 {
-        self.io.time_ns(self.cpu.regs.icount).wrapping_add(self.cpu.tsc_offset)
+        self.io
+            .time_ns(self.cpu.regs.icount)
+            .wrapping_add(self.cpu.tsc_offset)
     }
 
     /// IN from a port.
@@ -310,7 +328,11 @@ impl Ctx<'_> {
         let mut v = 0;
         for k in 0..n {
             let a = lin.wrapping_add(k as u32);
-            let kind = super::mmu::AccessKind { write: false, user, fetch: false };
+            let kind = super::mmu::AccessKind {
+                write: false,
+                user,
+                fetch: false,
+            };
             let p = self.cpu.translate(self.mem, a, kind)?;
             v |= self.read_phys(p, 1) << (8 * k);
         }
@@ -322,8 +344,14 @@ impl Ctx<'_> {
     pub fn write_lin_as(&mut self, lin: u32, n: usize, v: u32, user: bool) -> Step {
         let mut phys = [0u32; 4];
         for (k, p) in phys.iter_mut().enumerate().take(n) {
-            let kind = super::mmu::AccessKind { write: true, user, fetch: false };
-            *p = self.cpu.translate(self.mem, lin.wrapping_add(k as u32), kind)?;
+            let kind = super::mmu::AccessKind {
+                write: true,
+                user,
+                fetch: false,
+            };
+            *p = self
+                .cpu
+                .translate(self.mem, lin.wrapping_add(k as u32), kind)?;
         }
         for (k, &p) in phys.iter().enumerate().take(n) {
             self.write_phys(p, 1, v >> (8 * k));
@@ -335,7 +363,11 @@ impl Ctx<'_> {
     /// would not page-fault, without writing (sets A/D bits as the CPU's
     /// own probe would).
     pub fn probe_write_as(&mut self, lin: u32, n: usize, user: bool) -> Step {
-        let kind = super::mmu::AccessKind { write: true, user, fetch: false };
+        let kind = super::mmu::AccessKind {
+            write: true,
+            user,
+            fetch: false,
+        };
         self.cpu.translate(self.mem, lin, kind)?;
         let last = lin.wrapping_add(n as u32 - 1);
         if last & !0xFFF != lin & !0xFFF {

@@ -54,13 +54,19 @@ impl Exception {
     /// An exception without an error code.
     #[inline]
     pub const fn new(vector: u8) -> Self {
-        Exception { vector, error: None }
+        Exception {
+            vector,
+            error: None,
+        }
     }
 
     /// An exception with an error code.
     #[inline]
     pub const fn with_error(vector: u8, error: u32) -> Self {
-        Exception { vector, error: Some(error) }
+        Exception {
+            vector,
+            error: Some(error),
+        }
     }
 
     /// Whether this is a contributory exception (for the #DF rules).

@@ -453,12 +453,18 @@ mod tests {
         ]);
         let cfg = crate::machine::Config {
             memory_mib: 1,
-            bios: Some(crate::machine::Payload { data: rom, name: "rom".into() }),
+            bios: Some(crate::machine::Payload {
+                data: rom,
+                name: "rom".into(),
+            }),
             ..Default::default()
         };
         let console = crate::machine::pc::ConsoleOut::new(Box::new(std::io::sink()));
         let mut m = crate::machine::Machine::with_console(cfg, console).unwrap();
-        let limits = crate::machine::Limits { max_instructions: Some(1000), ..Default::default() };
+        let limits = crate::machine::Limits {
+            max_instructions: Some(1000),
+            ..Default::default()
+        };
         let exit = m.run(&limits);
         assert_eq!(exit, crate::machine::Exit::TripleFault);
         assert!(exit.describe().contains("triple fault"));

@@ -8,12 +8,12 @@
 
 pub mod access;
 pub mod descriptor;
-pub mod interrupt;
 pub mod exception;
 pub mod far;
 pub mod far_return;
 pub mod frame;
 pub mod gate;
+pub mod interrupt;
 pub mod mmu;
 pub mod segment;
 pub mod task;
@@ -118,7 +118,10 @@ impl Cpu {
         for s in regs.seg.iter_mut() {
             *s = SegCache::real_mode(0, false);
         }
-        regs.seg[sreg::CS] = SegCache { base: 0xFFFF_0000, ..SegCache::real_mode(0xF000, true) };
+        regs.seg[sreg::CS] = SegCache {
+            base: 0xFFFF_0000,
+            ..SegCache::real_mode(0xF000, true)
+        };
         regs.eip = 0xFFF0;
         regs.set_eflags(0);
         // EDX holds the processor signature at reset (family 6, model 1, stepping 9).
@@ -130,8 +133,14 @@ impl Cpu {
             cr3: 0,
             cr4: 0,
             dr: [0, 0, 0, 0, 0xFFFF_0FF0, 0x400, 0xFFFF_0FF0, 0x400],
-            gdtr: TableReg { base: 0, limit: 0xFFFF },
-            idtr: TableReg { base: 0, limit: 0x3FF },
+            gdtr: TableReg {
+                base: 0,
+                limit: 0xFFFF,
+            },
+            idtr: TableReg {
+                base: 0,
+                limit: 0x3FF,
+            },
             ldtr: SegCache::default(),
             tr: SegCache::default(),
             cpl: 0,

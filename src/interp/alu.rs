@@ -121,7 +121,14 @@ pub fn condition(ctx: &Ctx, cc: ConditionCode) -> bool {
 // flags, so a faulting write leaves EFLAGS untouched (faults are precise).
 
 #[inline]
-fn binop(ctx: &mut Ctx, i: &Instruction, kind: u32, carry_in: bool, store: bool, f: fn(u32, u32, u32) -> u32) -> Step {
+fn binop(
+    ctx: &mut Ctx,
+    i: &Instruction,
+    kind: u32,
+    carry_in: bool,
+    store: bool,
+    f: fn(u32, u32, u32) -> u32,
+) -> Step {
     let n = op_size(i, 0);
     let dst = loc(ctx, i, 0);
     let a = read_loc(ctx, dst, n)?;
@@ -141,7 +148,9 @@ fn add(ctx: &mut Ctx, i: &Instruction) -> Step {
 }
 
 fn adc(ctx: &mut Ctx, i: &Instruction) -> Step {
-    binop(ctx, i, OP_ADD, true, true, |a, b, c| a.wrapping_add(b).wrapping_add(c))
+    binop(ctx, i, OP_ADD, true, true, |a, b, c| {
+        a.wrapping_add(b).wrapping_add(c)
+    })
 }
 
 fn sub(ctx: &mut Ctx, i: &Instruction) -> Step {
@@ -149,7 +158,9 @@ fn sub(ctx: &mut Ctx, i: &Instruction) -> Step {
 }
 
 fn sbb(ctx: &mut Ctx, i: &Instruction) -> Step {
-    binop(ctx, i, OP_SUB, true, true, |a, b, c| a.wrapping_sub(b).wrapping_sub(c))
+    binop(ctx, i, OP_SUB, true, true, |a, b, c| {
+        a.wrapping_sub(b).wrapping_sub(c)
+    })
 }
 
 fn cmp(ctx: &mut Ctx, i: &Instruction) -> Step {
@@ -176,7 +187,12 @@ fn test(ctx: &mut Ctx, i: &Instruction) -> Step {
 
 /// Read-modify-write of operand 0; `flags` gets (n, old, new) after the write.
 #[inline]
-fn unop(ctx: &mut Ctx, i: &Instruction, f: fn(u32) -> u32, flags: Option<fn(&mut Ctx, usize, u32, u32)>) -> Step {
+fn unop(
+    ctx: &mut Ctx,
+    i: &Instruction,
+    f: fn(u32) -> u32,
+    flags: Option<fn(&mut Ctx, usize, u32, u32)>,
+) -> Step {
     let n = op_size(i, 0);
     let dst = loc(ctx, i, 0);
     let a = read_loc(ctx, dst, n)?;
@@ -189,15 +205,30 @@ fn unop(ctx: &mut Ctx, i: &Instruction, f: fn(u32) -> u32, flags: Option<fn(&mut
 }
 
 fn inc(ctx: &mut Ctx, i: &Instruction) -> Step {
-    unop(ctx, i, |a| a.wrapping_add(1), Some(|c, n, a, r| set_lazy(c, OP_ADD, n, a, 1, r, FLAGS_ARITH & !FLAG_CF)))
+    unop(
+        ctx,
+        i,
+        |a| a.wrapping_add(1),
+        Some(|c, n, a, r| set_lazy(c, OP_ADD, n, a, 1, r, FLAGS_ARITH & !FLAG_CF)),
+    )
 }
 
 fn dec(ctx: &mut Ctx, i: &Instruction) -> Step {
-    unop(ctx, i, |a| a.wrapping_sub(1), Some(|c, n, a, r| set_lazy(c, OP_SUB, n, a, 1, r, FLAGS_ARITH & !FLAG_CF)))
+    unop(
+        ctx,
+        i,
+        |a| a.wrapping_sub(1),
+        Some(|c, n, a, r| set_lazy(c, OP_SUB, n, a, 1, r, FLAGS_ARITH & !FLAG_CF)),
+    )
 }
 
 fn neg(ctx: &mut Ctx, i: &Instruction) -> Step {
-    unop(ctx, i, |a| 0u32.wrapping_sub(a), Some(|c, n, a, r| set_lazy(c, OP_SUB, n, 0, a, r, FLAGS_ARITH)))
+    unop(
+        ctx,
+        i,
+        |a| 0u32.wrapping_sub(a),
+        Some(|c, n, a, r| set_lazy(c, OP_SUB, n, 0, a, r, FLAGS_ARITH)),
+    )
 }
 
 fn not(ctx: &mut Ctx, i: &Instruction) -> Step {

@@ -50,7 +50,9 @@ impl DecodeCache {
             handler: super::invalid_opcode,
             instr: Instruction::default(),
         };
-        DecodeCache { entries: vec![empty; ENTRIES] }
+        DecodeCache {
+            entries: vec![empty; ENTRIES],
+        }
     }
 
     #[inline]
@@ -70,11 +72,30 @@ impl DecodeCache {
     }
 
     /// Remember a decoded instruction and return the cached copy.
-    pub fn insert(&mut self, phys: u32, bitness: u32, window: u128, handler: Handler, instr: &Instruction) -> &Entry {
+    pub fn insert(
+        &mut self,
+        phys: u32,
+        bitness: u32,
+        window: u128,
+        handler: Handler,
+        instr: &Instruction,
+    ) -> &Entry {
         let len = instr.len();
-        let mask = if len >= 16 { u128::MAX } else { (1u128 << (len * 8)) - 1 };
+        let mask = if len >= 16 {
+            u128::MAX
+        } else {
+            (1u128 << (len * 8)) - 1
+        };
         let slot = Self::slot(phys);
-        self.entries[slot] = Entry { phys, bitness, bytes: window, mask, len: len as u32, handler, instr: *instr };
+        self.entries[slot] = Entry {
+            phys,
+            bitness,
+            bytes: window,
+            mask,
+            len: len as u32,
+            handler,
+            instr: *instr,
+        };
         &self.entries[slot]
     }
 

@@ -36,9 +36,9 @@ pub mod operand;
 pub mod shift;
 pub mod stack;
 pub mod string;
+pub mod sysinsn;
 pub mod system;
 pub mod system_regs;
-pub mod sysinsn;
 
 use btvm_jit::abi::{gpr, sreg, Tlb};
 use iced_x86::{Instruction, Mnemonic};
@@ -97,7 +97,11 @@ pub fn step(ctx: &mut Ctx, cache: &mut DecodeCache) -> Step {
 #[inline(always)]
 fn run(ctx: &mut Ctx, eip: u32, len: u32, handler: Handler, instr: &Instruction) -> Step {
     let next = eip.wrapping_add(len);
-    ctx.cpu.regs.eip = if ctx.cpu.code32() { next } else { next & 0xFFFF };
+    ctx.cpu.regs.eip = if ctx.cpu.code32() {
+        next
+    } else {
+        next & 0xFFFF
+    };
     handler(ctx, instr)
 }
 
@@ -110,7 +114,9 @@ fn exec_one(ctx: &mut Ctx, cache: &mut DecodeCache, eip: u32) -> Step {
     let e = &ctx.cpu.tlb.exec[Tlb::index(lin)];
     let page_off = lin & 0xFFF;
     if e.tag == lin & !0xFFF && page_off <= 0x1000 - 16 {
-        let off = (lin as usize).wrapping_add(e.addend).wrapping_sub(ctx.mem.host_base());
+        let off = (lin as usize)
+            .wrapping_add(e.addend)
+            .wrapping_sub(ctx.mem.host_base());
         let bytes: [u8; 16] = ctx.mem.bytes()[off..off + 16].try_into().unwrap_or([0; 16]);
         let window = u128::from_le_bytes(bytes);
         let bitness = if cs.is_32bit() { 32 } else { 16 };
@@ -137,7 +143,11 @@ fn decode(bytes: &[u8], bitness: u32) -> (Handler, Instruction) {
     let mut instr = Instruction::default();
     let mut dec = iced_x86::Decoder::with_ip(bitness, bytes, 0, iced_x86::DecoderOptions::NONE);
     dec.decode_out(&mut instr);
-    let h = if instr.is_invalid() { invalid_opcode as Handler } else { handler_for(instr.mnemonic()).unwrap_or(invalid_opcode) };
+    let h = if instr.is_invalid() {
+        invalid_opcode as Handler
+    } else {
+        handler_for(instr.mnemonic()).unwrap_or(invalid_opcode)
+    };
     (h, instr)
 }
 
@@ -156,13 +166,14 @@ fn exec_slow(ctx: &mut Ctx, eip: u32) -> Step {
     // Fetch up to the end of the page first; only touch the next page if
     // the instruction really extends into it.
     let in_page = (0x1000 - (lin & 0xFFF) as usize).min(15);
-    for k in 0..in_page {
-        buf[k] = ctx.fetch_lin_u8(lin.wrapping_add(k as u32))?;
+    for (k, b) in buf.iter_mut().enumerate().take(in_page) {
+        *b = ctx.fetch_lin_u8(lin.wrapping_add(k as u32))?;
     }
     let mut avail = in_page;
     loop {
         let mut instr = Instruction::default();
-        let mut dec = iced_x86::Decoder::with_ip(bitness, &buf[..avail], 0, iced_x86::DecoderOptions::NONE);
+        let mut dec =
+            iced_x86::Decoder::with_ip(bitness, &buf[..avail], 0, iced_x86::DecoderOptions::NONE);
         dec.decode_out(&mut instr);
         if dec.last_error() == iced_x86::DecoderError::NoMoreBytes && avail < 15 {
             buf[avail] = ctx.fetch_lin_u8(lin.wrapping_add(avail as u32))?;

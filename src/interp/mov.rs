@@ -23,7 +23,9 @@ pub fn handler(m: Mnemonic) -> Option<Handler> {
         Mnemonic::Cmpxchg => cmpxchg,
         Mnemonic::Cmpxchg8b => cmpxchg8b,
         Mnemonic::Lea => lea,
-        Mnemonic::Lds | Mnemonic::Les | Mnemonic::Lfs | Mnemonic::Lgs | Mnemonic::Lss => load_far_pointer,
+        Mnemonic::Lds | Mnemonic::Les | Mnemonic::Lfs | Mnemonic::Lgs | Mnemonic::Lss => {
+            load_far_pointer
+        }
         Mnemonic::Xlatb => xlat,
         Mnemonic::Cbw => |c, _| {
             let a = &mut c.cpu.regs.gpr[gpr::EAX];
@@ -36,13 +38,21 @@ pub fn handler(m: Mnemonic) -> Option<Handler> {
             Ok(())
         },
         Mnemonic::Cwd => |c, _| {
-            let hi = if c.cpu.regs.gpr[gpr::EAX] & 0x8000 != 0 { 0xFFFF } else { 0 };
+            let hi = if c.cpu.regs.gpr[gpr::EAX] & 0x8000 != 0 {
+                0xFFFF
+            } else {
+                0
+            };
             let d = &mut c.cpu.regs.gpr[gpr::EDX];
             *d = (*d & !0xFFFF) | hi;
             Ok(())
         },
         Mnemonic::Cdq => |c, _| {
-            c.cpu.regs.gpr[gpr::EDX] = if c.cpu.regs.gpr[gpr::EAX] & 0x8000_0000 != 0 { u32::MAX } else { 0 };
+            c.cpu.regs.gpr[gpr::EDX] = if c.cpu.regs.gpr[gpr::EAX] & 0x8000_0000 != 0 {
+                u32::MAX
+            } else {
+                0
+            };
             Ok(())
         },
         Mnemonic::Lahf => |c, _| {
@@ -182,7 +192,11 @@ fn cmpxchg8b(ctx: &mut Ctx, i: &Instruction) -> Step {
     let hi = ctx.read_seg(s, o.wrapping_add(4), 4)?;
     let g = ctx.cpu.regs.gpr;
     let equal = lo == g[gpr::EAX] && hi == g[gpr::EDX];
-    let (wlo, whi) = if equal { (g[gpr::EBX], g[gpr::ECX]) } else { (lo, hi) };
+    let (wlo, whi) = if equal {
+        (g[gpr::EBX], g[gpr::ECX])
+    } else {
+        (lo, hi)
+    };
     ctx.seg_check(s, o, 8, true)?;
     ctx.write_seg(s, o, 4, wlo)?;
     ctx.write_seg(s, o.wrapping_add(4), 4, whi)?;
@@ -211,7 +225,11 @@ fn load_far_pointer(ctx: &mut Ctx, i: &Instruction) -> Step {
     let n = reg_size(r);
     let (s, o) = ea(ctx, i);
     let off = ctx.read_seg(s, o, n)?;
-    let sel = ctx.read_seg(s, o.wrapping_add(n as u32) & if addr32(i) { u32::MAX } else { 0xFFFF }, 2)? as u16;
+    let sel = ctx.read_seg(
+        s,
+        o.wrapping_add(n as u32) & if addr32(i) { u32::MAX } else { 0xFFFF },
+        2,
+    )? as u16;
     let seg = match i.mnemonic() {
         Mnemonic::Lds => btvm_jit::abi::sreg::DS,
         Mnemonic::Les => btvm_jit::abi::sreg::ES,

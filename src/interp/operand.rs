@@ -52,7 +52,9 @@ pub fn set_reg(ctx: &mut Ctx, r: Register, value: u32) {
 /// Index of a segment register (`sreg::*`) from an iced register.
 #[inline(always)]
 pub fn sreg_index(r: Register) -> usize {
-    (r as usize).wrapping_sub(Register::ES as usize).min(sreg::GS)
+    (r as usize)
+        .wrapping_sub(Register::ES as usize)
+        .min(sreg::GS)
 }
 
 /// Width in bytes of a register operand.

@@ -34,7 +34,9 @@ pub fn handler(m: Mnemonic) -> Option<Handler> {
         // CET hints live in the 0F 1E reserved-NOP space: a P6 (no CET)
         // runs ENDBR32 and RDSSPD as NOPs, and gcc -fcf-protection emits
         // ENDBR32 at every function entry (Linux 0.11 built with a modern gcc).
-        Mnemonic::Endbr32 | Mnemonic::Endbr64 | Mnemonic::Rdsspd | Mnemonic::Rdsspq => |_, _| Ok(()),
+        Mnemonic::Endbr32 | Mnemonic::Endbr64 | Mnemonic::Rdsspd | Mnemonic::Rdsspq => {
+            |_, _| Ok(())
+        }
         Mnemonic::Ud0 | Mnemonic::Ud1 | Mnemonic::Ud2 => |_, _| fault(UD),
         _ => return None,
     })
@@ -135,7 +137,12 @@ pub fn cpuid_leaf(leaf: u32) -> [u32; 4] {
         | 1 << 13 // PGE
         | 1 << 15; // CMOV
     match leaf {
-        0 => [1, u32::from_le_bytes(*b"Genu"), u32::from_le_bytes(*b"ntel"), u32::from_le_bytes(*b"ineI")],
+        0 => [
+            1,
+            u32::from_le_bytes(*b"Genu"),
+            u32::from_le_bytes(*b"ntel"),
+            u32::from_le_bytes(*b"ineI"),
+        ],
         1 => [0x0000_0633, 0, 0, FEATURES & !(1 << 1)],
         _ => [0, 0, 0, 0],
     }
@@ -212,8 +219,18 @@ fn wrmsr(ctx: &mut Ctx, _i: &Instruction) -> Step {
 /// reading the GDT). `code`: readable code; else writable data.
 fn flat_segment(selector: u16, code: bool, dpl: u16) -> SegCache {
     let typ = if code { 0xB } else { 0x3 };
-    let attr = SegCache::ATTR_G | SegCache::ATTR_DB | SegCache::ATTR_PRESENT | SegCache::ATTR_S | dpl << 5 | typ;
-    SegCache { base: 0, limit: u32::MAX, selector, attr }
+    let attr = SegCache::ATTR_G
+        | SegCache::ATTR_DB
+        | SegCache::ATTR_PRESENT
+        | SegCache::ATTR_S
+        | dpl << 5
+        | typ;
+    SegCache {
+        base: 0,
+        limit: u32::MAX,
+        selector,
+        attr,
+    }
 }
 
 /// SYSENTER: to ring 0 at SYSENTER_CS:SYSENTER_EIP with the stack
@@ -286,7 +303,11 @@ mod tests {
         let i = dec.decode();
         let h = handler(i.mnemonic()).expect("system mnemonic");
         let mut io = NullPlatform;
-        let mut c = Ctx { cpu, mem: &mut mem, io: &mut io };
+        let mut c = Ctx {
+            cpu,
+            mem: &mut mem,
+            io: &mut io,
+        };
         h(&mut c, &i)
     }
 
@@ -324,10 +345,16 @@ mod tests {
         cpu.regs.gpr[gpr::EDX] = 0x100;
         cpu.regs.gpr[gpr::EAX] = 5;
         run32(&mut cpu, &WRMSR).unwrap();
-        assert_eq!(cpu.regs.icount.wrapping_add(cpu.tsc_offset), 0x100_0000_0005);
+        assert_eq!(
+            cpu.regs.icount.wrapping_add(cpu.tsc_offset),
+            0x100_0000_0005
+        );
         cpu.regs.icount += 10;
         run32(&mut cpu, &RDMSR).unwrap();
-        assert_eq!((cpu.regs.gpr[gpr::EDX], cpu.regs.gpr[gpr::EAX]), (0x100, 15));
+        assert_eq!(
+            (cpu.regs.gpr[gpr::EDX], cpu.regs.gpr[gpr::EAX]),
+            (0x100, 15)
+        );
     }
 
     #[test]
@@ -353,7 +380,10 @@ mod tests {
         assert_eq!(cpu.cpl, 0);
         assert_eq!(cpu.regs.seg[sreg::CS].selector, 0x10);
         assert_eq!(cpu.regs.seg[sreg::SS].selector, 0x18);
-        assert_eq!((cpu.regs.eip, cpu.regs.gpr[gpr::ESP]), (0xC000_1000, 0x8000));
+        assert_eq!(
+            (cpu.regs.eip, cpu.regs.gpr[gpr::ESP]),
+            (0xC000_1000, 0x8000)
+        );
         assert_eq!(cpu.regs.flags & FLAG_IF, 0);
         cpu.regs.gpr[gpr::ECX] = 0x7000;
         cpu.regs.gpr[gpr::EDX] = 0x0804_8000;
@@ -362,7 +392,10 @@ mod tests {
         assert_eq!(cpu.regs.seg[sreg::CS].selector, 0x23);
         assert_eq!(cpu.regs.seg[sreg::SS].selector, 0x2B);
         assert_eq!(cpu.regs.seg[sreg::CS].dpl(), 3);
-        assert_eq!((cpu.regs.eip, cpu.regs.gpr[gpr::ESP]), (0x0804_8000, 0x7000));
+        assert_eq!(
+            (cpu.regs.eip, cpu.regs.gpr[gpr::ESP]),
+            (0x0804_8000, 0x7000)
+        );
         assert_eq!(run32(&mut cpu, &[0x0F, 0x35]), fault_code(GP, 0)); // SYSEXIT at CPL 3
     }
 

@@ -104,7 +104,7 @@ impl HostKeyboard {
 
     /// Whether the script (if any) has typed all its keys.
     pub fn script_finished(&self) -> bool {
-        self.script.as_ref().map_or(true, KeyPlayer::is_finished)
+        self.script.as_ref().is_none_or(KeyPlayer::is_finished)
     }
 }
 

@@ -111,13 +111,25 @@ pub type E820Entry = (u64, u64, u32);
 pub fn e820_map(ram: u32) -> Vec<E820Entry> {
     let mut map = vec![
         (0, u64::from(LOW_MEMORY_END), E820_RAM),
-        (u64::from(LOW_MEMORY_END), u64::from(0xA_0000 - LOW_MEMORY_END), E820_RESERVED),
+        (
+            u64::from(LOW_MEMORY_END),
+            u64::from(0xA_0000 - LOW_MEMORY_END),
+            E820_RESERVED,
+        ),
         (u64::from(BIOS_ROM), 0x1_0000, E820_RESERVED),
     ];
     if ram > KERNEL_LOAD {
-        map.push((u64::from(KERNEL_LOAD), u64::from(ram - KERNEL_LOAD), E820_RAM));
+        map.push((
+            u64::from(KERNEL_LOAD),
+            u64::from(ram - KERNEL_LOAD),
+            E820_RAM,
+        ));
     }
-    map.push((u64::from(HIGH_ROM), (1 << 32) - u64::from(HIGH_ROM), E820_RESERVED));
+    map.push((
+        u64::from(HIGH_ROM),
+        (1 << 32) - u64::from(HIGH_ROM),
+        E820_RESERVED,
+    ));
     map
 }
 
@@ -148,23 +160,35 @@ impl<'a> Header<'a> {
     fn parse(file: &'a [u8], path: &Path) -> Result<Self, Error> {
         let bad = |what: &str| Error::format(path, format!("not a Linux bzImage: {what}"));
         if file.len() < 0x264 {
-            return Err(bad(&format!("{} bytes is too short for a setup header", file.len())));
+            return Err(bad(&format!(
+                "{} bytes is too short for a setup header",
+                file.len()
+            )));
         }
         if le16(file, HDR_BOOT_FLAG) != 0xAA55 {
             return Err(bad("no 0xAA55 boot flag at offset 0x1FE"));
         }
         if &file[HDR_MAGIC..HDR_MAGIC + 4] != b"HdrS" {
-            return Err(bad("no \"HdrS\" setup header signature at offset 0x202 (boot protocol < 2.00)"));
+            return Err(bad(
+                "no \"HdrS\" setup header signature at offset 0x202 (boot protocol < 2.00)",
+            ));
         }
         let protocol = le16(file, HDR_VERSION);
         if protocol < 0x202 {
             return Err(Error::format(
                 path,
-                format!("boot protocol {}.{:02} is too old (btvm needs 2.02 or later)", protocol >> 8, protocol & 0xFF),
+                format!(
+                    "boot protocol {}.{:02} is too old (btvm needs 2.02 or later)",
+                    protocol >> 8,
+                    protocol & 0xFF
+                ),
             ));
         }
         if file[HDR_LOADFLAGS] & LOADFLAG_LOADED_HIGH == 0 {
-            return Err(Error::format(path, "a zImage (loads below 1 MiB); btvm boots bzImage kernels only"));
+            return Err(Error::format(
+                path,
+                "a zImage (loads below 1 MiB); btvm boots bzImage kernels only",
+            ));
         }
         let setup_sects = match file[HDR_SETUP_SECTS] {
             0 => 4,
@@ -174,10 +198,17 @@ impl<'a> Header<'a> {
         if file.len() <= setup_len {
             return Err(Error::format(
                 path,
-                format!("truncated: {} bytes, but the setup code alone is {setup_len} bytes", file.len()),
+                format!(
+                    "truncated: {} bytes, but the setup code alone is {setup_len} bytes",
+                    file.len()
+                ),
             ));
         }
-        Ok(Header { file, protocol, setup_len })
+        Ok(Header {
+            file,
+            protocol,
+            setup_len,
+        })
     }
 
     /// The protected-mode kernel.
@@ -188,7 +219,9 @@ impl<'a> Header<'a> {
     /// The part of the file that is the setup header (copied into
     /// boot_params): from 0x1F1 to the end given by the jump at 0x200.
     fn header_bytes(&self) -> &'a [u8] {
-        let end = (HDR_JUMP_END + 1 + usize::from(self.file[HDR_JUMP_END])).clamp(0x264, 0x290).min(self.setup_len);
+        let end = (HDR_JUMP_END + 1 + usize::from(self.file[HDR_JUMP_END]))
+            .clamp(0x264, 0x290)
+            .min(self.setup_len);
         &self.file[HDR_SETUP_SECTS..end]
     }
 
@@ -237,7 +270,11 @@ pub fn load(
     if kernel_end > u64::from(ram) {
         return Err(Error::format(
             kernel_path,
-            format!("the kernel needs {} KiB above 1 MiB but the guest has {} MiB of RAM (use -m)", (kernel_end - u64::from(KERNEL_LOAD)) / 1024, ram >> 20),
+            format!(
+                "the kernel needs {} KiB above 1 MiB but the guest has {} MiB of RAM (use -m)",
+                (kernel_end - u64::from(KERNEL_LOAD)) / 1024,
+                ram >> 20
+            ),
         ));
     }
     let cmdline_max = hdr.cmdline_size().min(CMDLINE_MAX - 1);
@@ -257,7 +294,9 @@ pub fn load(
             if data.is_empty() {
                 return Err(Error::format(path, "initrd is empty"));
             }
-            let limit = u64::from(hdr.initrd_addr_max()).saturating_add(1).min(u64::from(ram));
+            let limit = u64::from(hdr.initrd_addr_max())
+                .saturating_add(1)
+                .min(u64::from(ram));
             let len = data.len() as u64;
             let addr = limit.checked_sub(len).map(|a| a & !0xFFF);
             match addr {
@@ -342,7 +381,10 @@ fn enter_protected_mode(cpu: &mut Cpu, code: Descriptor, data: Descriptor) {
     /// CR0.PE and CR0.ET (a 387-class FPU is present).
     const CR0_PE_ET: u32 = 0x11;
     cpu.cr0 = (cpu.cr0 & !0x8000_0000) | CR0_PE_ET;
-    cpu.gdtr = TableReg { base: BOOT_GDT, limit: 31 };
+    cpu.gdtr = TableReg {
+        base: BOOT_GDT,
+        limit: 31,
+    };
     cpu.idtr = TableReg { base: 0, limit: 0 };
     cpu.regs.seg[sreg::CS] = code.cache(BOOT_CS);
     for s in [sreg::DS, sreg::ES, sreg::SS, sreg::FS, sreg::GS] {
@@ -376,10 +418,21 @@ mod tests {
         f
     }
 
-    fn boot(kernel: &[u8], initrd: Option<&[u8]>, cmdline: &str) -> Result<(GuestMemory, Cpu, LinuxBoot), Error> {
+    fn boot(
+        kernel: &[u8],
+        initrd: Option<&[u8]>,
+        cmdline: &str,
+    ) -> Result<(GuestMemory, Cpu, LinuxBoot), Error> {
         let mut mem = GuestMemory::new(16).unwrap();
         let mut cpu = Cpu::new();
-        let r = load(&mut mem, &mut cpu, kernel, Path::new("k"), initrd.map(|d| (d, Path::new("i"))), cmdline)?;
+        let r = load(
+            &mut mem,
+            &mut cpu,
+            kernel,
+            Path::new("k"),
+            initrd.map(|d| (d, Path::new("i"))),
+            cmdline,
+        )?;
         Ok((mem, cpu, r))
     }
 
@@ -398,14 +451,21 @@ mod tests {
         let (ia, is) = r.initrd.unwrap();
         assert_eq!(is, 3000);
         assert_eq!(ia % 4096, 0);
-        assert!(ia + is <= 16 << 20 && ia + is > (16 << 20) - 8192, "initrd at the top of RAM");
+        assert!(
+            ia + is <= 16 << 20 && ia + is > (16 << 20) - 8192,
+            "initrd at the top of RAM"
+        );
         assert_eq!(phys(&mem, ia, 3000), vec![7u8; 3000]);
         let bp = phys(&mem, ZERO_PAGE, 4096);
         assert_eq!(le32(&bp, HDR_RAMDISK_IMAGE), ia);
         assert_eq!(le32(&bp, HDR_RAMDISK_SIZE), 3000);
         assert_eq!(le32(&bp, HDR_CMD_LINE_PTR), CMDLINE);
         assert_eq!(phys(&mem, CMDLINE, 14), b"console=ttyS0\0");
-        assert_eq!(&bp[HDR_MAGIC..HDR_MAGIC + 4], b"HdrS", "setup header copied");
+        assert_eq!(
+            &bp[HDR_MAGIC..HDR_MAGIC + 4],
+            b"HdrS",
+            "setup header copied"
+        );
         assert_eq!(bp[HDR_TYPE_OF_LOADER], 0xFF);
         assert_eq!(cpu.regs.eip, KERNEL_LOAD);
         assert_eq!(cpu.regs.gpr[gpr::ESI], ZERO_PAGE);
@@ -429,7 +489,11 @@ mod tests {
             })
             .collect();
         assert_eq!(entries, e820_map(16 << 20));
-        let usable: u64 = entries.iter().filter(|e| e.2 == E820_RAM).map(|e| e.1).sum();
+        let usable: u64 = entries
+            .iter()
+            .filter(|e| e.2 == E820_RAM)
+            .map(|e| e.1)
+            .sum();
         assert_eq!(usable, u64::from(LOW_MEMORY_END) + (15 << 20));
         assert_eq!(le16(&bp, BP_EXT_MEM_K), 15 * 1024);
     }
@@ -456,10 +520,17 @@ mod tests {
     #[test]
     fn rejects_initrd_or_cmdline_that_does_not_fit() {
         let k = image(0x20F, 100);
-        let e = boot(&k, Some(&vec![0u8; 17 << 20]), "").err().unwrap().to_string();
+        let e = boot(&k, Some(&vec![0u8; 17 << 20]), "")
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.starts_with("i: ") && e.contains("does not fit"), "{e}");
         assert!(boot(&k, Some(&[]), "").is_err());
         let long = "x".repeat(3000);
-        assert!(boot(&k, None, &long).err().unwrap().to_string().contains("command line"));
+        assert!(boot(&k, None, &long)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("command line"));
     }
 }

@@ -16,7 +16,7 @@ use std::time::Instant;
 use btvm_devices::Ticks;
 
 /// Which clock drives device time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ClockKind {
     /// Deterministic time from retired instructions, at `mips` million
     /// instructions per virtual second.
@@ -25,13 +25,8 @@ pub enum ClockKind {
         mips: u32,
     },
     /// Wall-clock time.
+    #[default]
     Host,
-}
-
-impl Default for ClockKind {
-    fn default() -> Self {
-        ClockKind::Host
-    }
 }
 
 /// Default rate of the virtual clock, in guest MIPS. Close to a late-1990s
@@ -51,7 +46,11 @@ pub struct Clock {
 impl Clock {
     /// A clock of `kind`, at power-on.
     pub fn new(kind: ClockKind) -> Self {
-        Clock { kind, skipped: 0, start: Instant::now() }
+        Clock {
+            kind,
+            skipped: 0,
+            start: Instant::now(),
+        }
     }
 
     /// Which kind of clock this is.
@@ -68,7 +67,9 @@ impl Clock {
     #[inline]
     pub fn now(&self, icount: u64) -> Ticks {
         match self.kind {
-            ClockKind::Virtual { mips } => Ticks(icount.saturating_mul(1000) / u64::from(mips.max(1)) + self.skipped),
+            ClockKind::Virtual { mips } => {
+                Ticks(icount.saturating_mul(1000) / u64::from(mips.max(1)) + self.skipped)
+            }
             ClockKind::Host => Ticks(self.start.elapsed().as_nanos() as u64),
         }
     }
@@ -80,7 +81,7 @@ impl Clock {
             ClockKind::Virtual { mips } => {
                 let ns = deadline.0.saturating_sub(now.0);
                 // Round up so the deadline has passed when the batch ends.
-                Some((ns.saturating_mul(u64::from(mips.max(1))) + 999) / 1000)
+                Some(ns.saturating_mul(u64::from(mips.max(1))).div_ceil(1000))
             }
             ClockKind::Host => None,
         }
@@ -135,7 +136,10 @@ mod tests {
         let n = c.instructions_until(now, Ticks(1000)).unwrap();
         assert!(c.now(n) >= Ticks(1000));
         assert!(c.now(n - 1) < Ticks(1000));
-        assert_eq!(Clock::new(ClockKind::Host).instructions_until(now, Ticks(5)), None);
+        assert_eq!(
+            Clock::new(ClockKind::Host).instructions_until(now, Ticks(5)),
+            None
+        );
     }
 
     #[test]

@@ -38,7 +38,11 @@ impl Exit {
     pub fn status(&self) -> u8 {
         match self {
             Exit::DebugExit(v) => *v as u8,
-            Exit::Halted | Exit::Reset | Exit::UserQuit | Exit::SerialMarker | Exit::ScreenMarker => 0,
+            Exit::Halted
+            | Exit::Reset
+            | Exit::UserQuit
+            | Exit::SerialMarker
+            | Exit::ScreenMarker => 0,
             Exit::TripleFault => 3,
             Exit::InstructionLimit(_) | Exit::Timeout(_) => 124,
             Exit::Signal => 130,
@@ -49,14 +53,25 @@ impl Exit {
     /// One line for stderr.
     pub fn describe(&self) -> String {
         match self {
-            Exit::DebugExit(v) => format!("guest requested exit through the debug-exit port (status {})", v & 0xFF),
-            Exit::Halted => "guest halted: HLT with no interrupt that could ever wake it".to_string(),
-            Exit::Reset => "guest reset the machine (stopping; --reboot restarts instead)".to_string(),
-            Exit::TripleFault => "triple fault: the CPU shut down (stopping; --reboot restarts instead)".to_string(),
+            Exit::DebugExit(v) => format!(
+                "guest requested exit through the debug-exit port (status {})",
+                v & 0xFF
+            ),
+            Exit::Halted => {
+                "guest halted: HLT with no interrupt that could ever wake it".to_string()
+            }
+            Exit::Reset => {
+                "guest reset the machine (stopping; --reboot restarts instead)".to_string()
+            }
+            Exit::TripleFault => {
+                "triple fault: the CPU shut down (stopping; --reboot restarts instead)".to_string()
+            }
             Exit::InstructionLimit(n) => format!("stopped after --max-instructions {n}"),
             Exit::Timeout(t) => format!("stopped after --timeout {} s", t.as_secs_f64()),
             Exit::UserQuit => "quit (Ctrl-A X)".to_string(),
-            Exit::SerialMarker => "the --exit-on-serial text appeared on the serial console".to_string(),
+            Exit::SerialMarker => {
+                "the --exit-on-serial text appeared on the serial console".to_string()
+            }
             Exit::ScreenMarker => "the --exit-on-screen text appeared on the screen".to_string(),
             Exit::Signal => "stopped by a signal".to_string(),
             Exit::InternalError(what) => format!("internal error: {what}"),

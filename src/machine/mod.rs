@@ -35,10 +35,10 @@ use crate::cpu::exception::Stop;
 use crate::cpu::Cpu;
 use crate::disk::DiskImage;
 use crate::error::Error;
-use btvm_devices::{FloppyMedia, Timed};
 use crate::interp::{self, DecodeCache};
 use crate::loader::bzimage;
 use crate::memory::GuestMemory;
+use btvm_devices::{FloppyMedia, Timed};
 use clock::{Clock, ClockKind};
 pub use exit::Exit;
 use pc::{ConsoleOut, Pc};
@@ -227,9 +227,14 @@ impl Machine {
                 other => other,
             })?,
             // A disk to boot and no kernel: the built-in BIOS.
-            None if self.cfg.linux.is_none() && (self.cfg.disk.is_some() || self.cfg.floppies.iter().any(Option::is_some)) => {
+            None if self.cfg.linux.is_none()
+                && (self.cfg.disk.is_some() || self.cfg.floppies.iter().any(Option::is_some)) =>
+            {
                 self.mem.load_rom(crate::bios::BIOS_ROM)?;
-                let cfg = crate::bios::BiosConfig { boot: self.cfg.boot, memory_bytes: self.mem.ram_size() };
+                let cfg = crate::bios::BiosConfig {
+                    boot: self.cfg.boot,
+                    memory_bytes: self.mem.ram_size(),
+                };
                 self.bios = Some(crate::bios::Bios::new(cfg));
             }
             None => self.mem.load_rom(crate::bios::DEMO_ROM)?,
@@ -239,8 +244,18 @@ impl Machine {
             // The boot loader ran with A20 open; keep the gate open too.
             self.pc.open_a20();
             self.mem.set_a20(true);
-            let initrd = linux.initrd.as_ref().map(|p| (&p.data[..], p.name.as_path()));
-            bzimage::load(&mut self.mem, &mut self.cpu, &linux.kernel.data, &linux.kernel.name, initrd, &linux.cmdline)?;
+            let initrd = linux
+                .initrd
+                .as_ref()
+                .map(|p| (&p.data[..], p.name.as_path()));
+            bzimage::load(
+                &mut self.mem,
+                &mut self.cpu,
+                &linux.kernel.data,
+                &linux.kernel.name,
+                initrd,
+                &linux.cmdline,
+            )?;
         }
         Ok(())
     }
@@ -302,7 +317,11 @@ impl Machine {
             if let Some(exit) = self.poll_input(Duration::ZERO) {
                 return exit;
             }
-            if self.display.is_live() && self.last_frame.is_none_or(|t| t.elapsed() >= crate::display::FRAME_INTERVAL) {
+            if self.display.is_live()
+                && self
+                    .last_frame
+                    .is_none_or(|t| t.elapsed() >= crate::display::FRAME_INTERVAL)
+            {
                 self.display.show(&self.pc.vga);
                 self.last_frame = Some(Instant::now());
             }
@@ -311,7 +330,8 @@ impl Machine {
             if let Some(k) = &mut self.keys {
                 k.deliver(now, &mut self.pc.kbc);
             }
-            self.pc.set_fpu_error(self.cpu.fpu.ferr_pending && self.cpu.cr0 & CR0_NE == 0);
+            self.pc
+                .set_fpu_error(self.cpu.fpu.ferr_pending && self.cpu.cr0 & CR0_NE == 0);
             self.pc.advance(now);
 
             let req = self.pc.take_requests();
@@ -322,7 +342,11 @@ impl Machine {
             }
             if req.dma || self.pc.fdc.next_deadline().is_some() {
                 let pc = &mut self.pc;
-                pc.dma.transfer(btvm_devices::dma8237::FLOPPY_CHANNEL, &mut DmaRam(&mut self.mem), &mut pc.fdc);
+                pc.dma.transfer(
+                    btvm_devices::dma8237::FLOPPY_CHANNEL,
+                    &mut DmaRam(&mut self.mem),
+                    &mut pc.fdc,
+                );
             }
             if let Some(status) = req.exit_status {
                 return Exit::DebugExit(status);
@@ -346,7 +370,11 @@ impl Machine {
                     return Exit::Timeout(t);
                 }
             }
-            if limits.interrupt.as_ref().is_some_and(|f| f.load(Ordering::Relaxed)) {
+            if limits
+                .interrupt
+                .as_ref()
+                .is_some_and(|f| f.load(Ordering::Relaxed))
+            {
                 return Exit::Signal;
             }
 
@@ -364,7 +392,10 @@ impl Machine {
             }
 
             let key_deadline = self.keys.as_ref().and_then(|k| k.next_deadline());
-            let deadline = [self.pc.next_deadline(), key_deadline].into_iter().flatten().min();
+            let deadline = [self.pc.next_deadline(), key_deadline]
+                .into_iter()
+                .flatten()
+                .min();
             if self.cpu.halted {
                 if !if_set {
                     return Exit::Halted;
@@ -396,7 +427,11 @@ impl Machine {
     fn run_batch(&mut self, budget: u64, irq_pending: bool) -> Result<(), Stop> {
         let end = self.cpu.regs.icount + budget;
         self.cpu.regs.attention = 0;
-        let mut ctx = Ctx { cpu: &mut self.cpu, mem: &mut self.mem, io: &mut self.pc };
+        let mut ctx = Ctx {
+            cpu: &mut self.cpu,
+            mem: &mut self.mem,
+            io: &mut self.pc,
+        };
         while ctx.cpu.regs.icount < end {
             match interp::step(&mut ctx, &mut self.cache) {
                 Ok(()) => {}
@@ -415,7 +450,11 @@ impl Machine {
 
     /// Deliver an external interrupt at the current instruction boundary.
     fn deliver(&mut self, vector: u8) -> Result<(), Stop> {
-        let mut ctx = Ctx { cpu: &mut self.cpu, mem: &mut self.mem, io: &mut self.pc };
+        let mut ctx = Ctx {
+            cpu: &mut self.cpu,
+            mem: &mut self.mem,
+            io: &mut self.pc,
+        };
         let eip = ctx.cpu.regs.eip;
         match ctx.interrupt(vector, None, eip) {
             Err(Stop::Exception(e)) => ctx.raise(e, eip),
@@ -446,7 +485,12 @@ impl Machine {
 
     /// A halted CPU with IF = 1 waits for the next device deadline or for
     /// host input.
-    fn sleep_until(&mut self, deadline: Option<Ticks>, limits: &Limits, started: Instant) -> Option<Exit> {
+    fn sleep_until(
+        &mut self,
+        deadline: Option<Ticks>,
+        limits: &Limits,
+        started: Instant,
+    ) -> Option<Exit> {
         let icount = self.cpu.regs.icount;
         let now = self.pc.clock.now(icount);
         if self.pc.clock.is_virtual() {
@@ -461,7 +505,9 @@ impl Machine {
                 None => Some(Exit::Halted),
             };
         }
-        let mut wait = deadline.map_or(MAX_HOST_SLEEP, |d| Duration::from_nanos(d.0.saturating_sub(now.0)));
+        let mut wait = deadline.map_or(MAX_HOST_SLEEP, |d| {
+            Duration::from_nanos(d.0.saturating_sub(now.0))
+        });
         wait = wait.min(MAX_HOST_SLEEP);
         if let Some(t) = limits.timeout {
             wait = wait.min(t.saturating_sub(started.elapsed()));
@@ -481,7 +527,8 @@ impl Machine {
             let first = if wait.is_zero() {
                 rx.try_recv().map_err(|e| e == TryRecvError::Disconnected)
             } else {
-                rx.recv_timeout(wait).map_err(|e| e == RecvTimeoutError::Disconnected)
+                rx.recv_timeout(wait)
+                    .map_err(|e| e == RecvTimeoutError::Disconnected)
             };
             let mut next = first;
             loop {
@@ -516,7 +563,8 @@ fn attach_disks(pc: &mut Pc, cfg: &Config) -> Result<(), Error> {
     for (drive, path) in cfg.floppies.iter().enumerate() {
         if let Some(path) = path {
             let image = DiskImage::open(path, cfg.snapshot)?;
-            let media = FloppyMedia::new(Box::new(image)).map_err(|e| Error::format(path, format!("not a floppy image: {e}")))?;
+            let media = FloppyMedia::new(Box::new(image))
+                .map_err(|e| Error::format(path, format!("not a floppy image: {e}")))?;
             pc.fdc.insert_media(drive, media);
             let geometry = pc.fdc.media_mut(drive).map(|m| m.geometry());
             pc.cmos_set_floppy_type(drive, geometry);
@@ -545,5 +593,7 @@ impl btvm_devices::DmaMemory for DmaRam<'_> {
 const CR0_NE: u32 = 1 << 5;
 
 fn host_unix_time() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }

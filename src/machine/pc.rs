@@ -12,16 +12,17 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 
-use btvm_devices::bus::PortDevice;
 use btvm_devices::ata::AtaChannel;
 use btvm_devices::block::{BlockDevice, Geometry};
+use btvm_devices::bus::PortDevice;
 use btvm_devices::dma8237::Dma8237Pair;
 use btvm_devices::fdc::Fdc82077;
-use btvm_devices::{
-    AccessSize, Cmos, CpuLineEvent, DebugConsole, DebugExit, I8042, IrqLevels, IrqPin, MmioDevice, Pic8259Pair,
-    Pit8254, PostCode, SystemControlA, SystemControlB, Ticks, Timed, Uart16550, VgaText,
-};
 use btvm_devices::irq::IrqLine;
+use btvm_devices::{
+    AccessSize, Cmos, CpuLineEvent, DebugConsole, DebugExit, IrqLevels, IrqPin, MmioDevice,
+    Pic8259Pair, Pit8254, PostCode, SystemControlA, SystemControlB, Ticks, Timed, Uart16550,
+    VgaText, I8042,
+};
 
 use super::clock::Clock;
 use crate::platform::Platform;
@@ -114,7 +115,13 @@ struct ConsoleBuffer {
 impl ConsoleOut {
     /// Console output into `out`.
     pub fn new(out: Box<dyn Write>) -> Self {
-        ConsoleOut(Rc::new(RefCell::new(ConsoleBuffer { pending: Vec::new(), out, marker: Vec::new(), matched: 0, marker_seen: false })))
+        ConsoleOut(Rc::new(RefCell::new(ConsoleBuffer {
+            pending: Vec::new(),
+            out,
+            marker: Vec::new(),
+            matched: 0,
+            marker_seen: false,
+        })))
     }
 
     /// Watch the output for `text` ([`ConsoleOut::marker_seen`] turns true
@@ -153,7 +160,11 @@ impl Write for ConsoleOut {
             for &c in buf {
                 // Restart-on-mismatch matching; the markers are plain text
                 // lines, where this is exact enough.
-                b.matched = if b.marker[b.matched] == c { b.matched + 1 } else { usize::from(b.marker[0] == c) };
+                b.matched = if b.marker[b.matched] == c {
+                    b.matched + 1
+                } else {
+                    usize::from(b.marker[0] == c)
+                };
                 if b.matched == b.marker.len() {
                     b.marker_seen = true;
                     break;
@@ -279,7 +290,12 @@ impl Pc {
         pc
     }
 
-    fn with_irq_levels(irq_levels: IrqLevels, clock: Clock, console: ConsoleOut, rtc_start: i64) -> Self {
+    fn with_irq_levels(
+        irq_levels: IrqLevels,
+        clock: Clock,
+        console: ConsoleOut,
+        rtc_start: i64,
+    ) -> Self {
         let pin = |irq: u8| -> Box<dyn IrqLine> { Box::new(irq_levels.pin(irq)) };
         Pc {
             clock,
@@ -384,10 +400,15 @@ impl Pc {
 
     /// The earliest time a device changes state by itself.
     pub fn next_deadline(&self) -> Option<Ticks> {
-        [self.pit.next_deadline(), self.cmos.next_deadline(), self.kbc.next_deadline(), self.fdc.next_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.pit.next_deadline(),
+            self.cmos.next_deadline(),
+            self.kbc.next_deadline(),
+            self.fdc.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Drive IRQ 13 from the FPU's error output (FERR#).
@@ -397,7 +418,12 @@ impl Pc {
 
     /// Requests made by devices since the last call.
     pub fn take_requests(&mut self) -> PcRequests {
-        for e in self.kbc.take_events().into_iter().chain(self.port92.take_events()) {
+        for e in self
+            .kbc
+            .take_events()
+            .into_iter()
+            .chain(self.port92.take_events())
+        {
             if e == CpuLineEvent::Reset {
                 self.requests.reset = true;
             }
@@ -535,7 +561,9 @@ impl Platform for Pc {
             self.ata.read(0, size)
         } else {
             // Byte-wide ISA devices: a wide access is consecutive byte accesses.
-            (0..size.bytes()).fold(0, |acc, i| acc | u32::from(self.read_byte(port.wrapping_add(i as u16))) << (8 * i))
+            (0..size.bytes()).fold(0, |acc, i| {
+                acc | u32::from(self.read_byte(port.wrapping_add(i as u16))) << (8 * i)
+            })
         };
         self.sync_pic(levels);
         v
@@ -585,7 +613,11 @@ mod tests {
 
     fn pc() -> (Pc, CaptureBuffer) {
         let cap = CaptureBuffer::default();
-        let pc = Pc::new(Clock::new(ClockKind::Virtual { mips: 100 }), ConsoleOut::new(Box::new(cap.clone())), 0);
+        let pc = Pc::new(
+            Clock::new(ClockKind::Virtual { mips: 100 }),
+            ConsoleOut::new(Box::new(cap.clone())),
+            0,
+        );
         (pc, cap)
     }
 
@@ -644,7 +676,13 @@ mod tests {
     #[test]
     fn pit_interrupt_reaches_the_pic_at_its_deadline() {
         let (mut pc, _) = pc();
-        for (p, v) in [(0x20, 0x11), (0x21, 0x08), (0x21, 0x04), (0x21, 0x01), (0x21, 0x00)] {
+        for (p, v) in [
+            (0x20, 0x11),
+            (0x21, 0x08),
+            (0x21, 0x04),
+            (0x21, 0x01),
+            (0x21, 0x00),
+        ] {
             pc.io_write(p, AccessSize::Byte, v);
         }
         // Counter 0, lobyte/hibyte, mode 2, divisor 1193 (~1 ms).
@@ -655,7 +693,10 @@ mod tests {
         // the PIC within about 1 ms.
         while !pc.pic.has_interrupt() {
             let deadline = pc.next_deadline().expect("PIT running");
-            assert!(deadline <= Ticks::from_micros(1100), "no IRQ 0 by {deadline:?}");
+            assert!(
+                deadline <= Ticks::from_micros(1100),
+                "no IRQ 0 by {deadline:?}"
+            );
             pc.advance(deadline);
         }
         assert_eq!(pc.pic.acknowledge(), Some(0x08));
@@ -668,14 +709,24 @@ mod tests {
     #[test]
     fn uart_irq_dropped_by_a_read_and_raised_again_is_a_new_edge() {
         let (mut pc, _) = pc();
-        for (p, v) in [(0x20, 0x11), (0x21, 0x08), (0x21, 0x04), (0x21, 0x01), (0x21, 0x00)] {
+        for (p, v) in [
+            (0x20, 0x11),
+            (0x21, 0x08),
+            (0x21, 0x04),
+            (0x21, 0x01),
+            (0x21, 0x00),
+        ] {
             pc.io_write(p, AccessSize::Byte, v);
         }
         pc.io_write(PORT_COM1 + 4, AccessSize::Byte, 0x08); // MCR: OUT2 gates the IRQ
         pc.io_write(PORT_COM1 + 1, AccessSize::Byte, 0x02); // IER: THR empty
         assert_eq!(pc.pic.acknowledge(), Some(0x08 + IRQ_COM1));
         pc.io_write(0x20, AccessSize::Byte, 0x20); // EOI
-        assert_eq!(pc.io_read(PORT_COM1 + 2, AccessSize::Byte) & 0x0F, 0x02, "IIR: THR empty");
+        assert_eq!(
+            pc.io_read(PORT_COM1 + 2, AccessSize::Byte) & 0x0F,
+            0x02,
+            "IIR: THR empty"
+        );
         assert!(!pc.pic.has_interrupt(), "reading IIR cleared the request");
         pc.io_write(PORT_COM1, AccessSize::Byte, u32::from(b'x')); // THR empties again at once
         assert_eq!(pc.pic.acknowledge(), Some(0x08 + IRQ_COM1));

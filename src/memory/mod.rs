@@ -58,7 +58,13 @@ impl GuestMemory {
         let rom_area = 128 << 10;
         let map = MmapMut::map_anon(ram_size as usize + rom_area)
             .map_err(|e| Error::Host(format!("cannot map {ram_mib} MiB of guest memory: {e}")))?;
-        Ok(GuestMemory { map, ram_size, rom_size: 64 << 10, a20: true, flat: false })
+        Ok(GuestMemory {
+            map,
+            ram_size,
+            rom_size: 64 << 10,
+            a20: true,
+            flat: false,
+        })
     }
 
     /// Allocate `ram_mib` MiB of RAM with no holes, ROM or MMIO at all: every
@@ -74,7 +80,9 @@ impl GuestMemory {
     pub fn load_rom(&mut self, image: &[u8]) -> Result<(), Error> {
         let len = image.len();
         if len != 64 << 10 && len != 128 << 10 {
-            return Err(Error::BadRom(format!("size {len} bytes; a BIOS ROM must be 64 KiB or 128 KiB")));
+            return Err(Error::BadRom(format!(
+                "size {len} bytes; a BIOS ROM must be 64 KiB or 128 KiB"
+            )));
         }
         let base = self.ram_size as usize;
         self.map[base..base + len].copy_from_slice(image);
@@ -131,7 +139,11 @@ impl GuestMemory {
     pub fn region(&self, phys: u32) -> Region {
         let rom_start = ONE_MIB - self.rom_size;
         if self.flat {
-            return if phys < self.ram_size { Region::Ram(phys as usize) } else { Region::Unmapped };
+            return if phys < self.ram_size {
+                Region::Ram(phys as usize)
+            } else {
+                Region::Unmapped
+            };
         }
         if phys < VGA_WINDOW_START {
             if phys < self.ram_size {
@@ -143,7 +155,11 @@ impl GuestMemory {
             return Region::Mmio;
         }
         if phys < rom_start {
-            return if phys < self.ram_size { Region::Ram(phys as usize) } else { Region::Unmapped };
+            return if phys < self.ram_size {
+                Region::Ram(phys as usize)
+            } else {
+                Region::Unmapped
+            };
         }
         if phys < ONE_MIB {
             return Region::Rom(self.ram_size as usize + (phys - rom_start) as usize);
@@ -152,7 +168,9 @@ impl GuestMemory {
             return Region::Ram(phys as usize);
         }
         if phys >= 0u32.wrapping_sub(self.rom_size) {
-            return Region::Rom(self.ram_size as usize + (phys - 0u32.wrapping_sub(self.rom_size)) as usize);
+            return Region::Rom(
+                self.ram_size as usize + (phys - 0u32.wrapping_sub(self.rom_size)) as usize,
+            );
         }
         Region::Unmapped
     }
@@ -220,7 +238,10 @@ mod tests {
         assert_eq!(m.read_u8(0x30_0000), Some(0xFF), "above RAM reads all-ones");
         assert!(m.write_u8(0xFFFF0, 0x90));
         assert_eq!(m.read_u8(0xFFFF0), Some(0xEA), "ROM is read-only");
-        assert!(m.write_u8(0x30_0000, 1), "unmapped writes are dropped, not routed");
+        assert!(
+            m.write_u8(0x30_0000, 1),
+            "unmapped writes are dropped, not routed"
+        );
     }
 
     #[test]

@@ -65,7 +65,10 @@ impl SuiteMeta {
             let p = d.join("UNDEFINED-FLAGS.tsv");
             if p.is_file() && meta.flag_masks.is_empty() {
                 let text = std::fs::read_to_string(&p).map_err(|e| Error::file(&p, e))?;
-                for line in text.lines().filter(|l| !l.starts_with('#') && !l.starts_with("file\t")) {
+                for line in text
+                    .lines()
+                    .filter(|l| !l.starts_with('#') && !l.starts_with("file\t"))
+                {
                     let mut f = line.split('\t');
                     if let (Some(name), Some(m)) = (f.next(), f.next()) {
                         let v = u16::from_str_radix(m.trim_start_matches("0x"), 16)
@@ -77,7 +80,12 @@ impl SuiteMeta {
             let r = d.join("revocation_list.txt");
             if r.is_file() && meta.revoked.is_empty() {
                 let text = std::fs::read_to_string(&r).map_err(|e| Error::file(&r, e))?;
-                meta.revoked = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_lowercase).collect();
+                meta.revoked = text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_lowercase)
+                    .collect();
             }
         }
         Ok(meta)
@@ -96,7 +104,11 @@ pub struct Options {
 /// Why a test was skipped, if it is.
 pub fn skip_reason(t: &MooTest, meta: &SuiteMeta) -> Option<&'static str> {
     let insn = &t.bytes[..t.bytes.len().saturating_sub(1)];
-    if insn.iter().take_while(|&&b| is_prefix(b)).any(|&b| b == 0xF0) {
+    if insn
+        .iter()
+        .take_while(|&&b| is_prefix(b))
+        .any(|&b| b == 0xF0)
+    {
         return Some("LOCK prefix");
     }
     if insn.len() > 10 {
@@ -109,7 +121,10 @@ pub fn skip_reason(t: &MooTest, meta: &SuiteMeta) -> Option<&'static str> {
 }
 
 fn is_prefix(b: u8) -> bool {
-    matches!(b, 0xF0 | 0xF2 | 0xF3 | 0x26 | 0x2E | 0x36 | 0x3E | 0x64 | 0x65 | 0x66 | 0x67)
+    matches!(
+        b,
+        0xF0 | 0xF2 | 0xF3 | 0x26 | 0x2E | 0x36 | 0x3E | 0x64 | 0x65 | 0x66 | 0x67
+    )
 }
 
 /// A reusable machine for running vectors: flat 16 MiB, no devices.
@@ -127,7 +142,12 @@ const GPR2_OF: [usize; 4] = [gpr::ESP, gpr::EBP, gpr::ESI, gpr::EDI];
 impl Runner {
     /// A fresh runner.
     pub fn new() -> Result<Self, Error> {
-        Ok(Runner { cpu: Cpu::new(), mem: GuestMemory::new_flat(16)?, cache: DecodeCache::new(), io: NullPlatform })
+        Ok(Runner {
+            cpu: Cpu::new(),
+            mem: GuestMemory::new_flat(16)?,
+            cache: DecodeCache::new(),
+            io: NullPlatform,
+        })
     }
 
     fn load(&mut self, s: &MooState) {
@@ -143,7 +163,10 @@ impl Runner {
         }
         cpu.regs.eip = r(REG_IP);
         cpu.regs.set_eflags((r(REG_FLAGS) & 0x0FFF) | 2);
-        cpu.idtr = crate::cpu::TableReg { base: 0, limit: 0x3FF };
+        cpu.idtr = crate::cpu::TableReg {
+            base: 0,
+            limit: 0x3FF,
+        };
         for &(a, b) in &s.ram {
             self.mem.write_phys(a, &[b]);
         }
@@ -167,7 +190,11 @@ impl Runner {
         let mut halted = false;
         let mut stop = None;
         for _ in 0..1000 {
-            let mut ctx = Ctx { cpu: &mut self.cpu, mem: &mut self.mem, io: &mut self.io };
+            let mut ctx = Ctx {
+                cpu: &mut self.cpu,
+                mem: &mut self.mem,
+                io: &mut self.io,
+            };
             match interp::step(&mut ctx, &mut self.cache) {
                 Ok(()) => {}
                 Err(Stop::Halt) => {
@@ -188,7 +215,13 @@ impl Runner {
         result
     }
 
-    fn compare(&self, t: &MooTest, flags_mask: u16, halted: bool, stop: Option<Stop>) -> Result<(), String> {
+    fn compare(
+        &self,
+        t: &MooTest,
+        flags_mask: u16,
+        halted: bool,
+        stop: Option<Stop>,
+    ) -> Result<(), String> {
         let mut diffs = Vec::new();
         if !halted {
             diffs.push(match stop {
@@ -200,7 +233,11 @@ impl Runner {
         for k in 0..14 {
             let want = t.fina.regs[k].or(t.init.regs[k]).unwrap_or(0);
             let got = self.read_reg(k);
-            let (w, g) = if k == REG_FLAGS { (want & fm, got & fm) } else { (want, got) };
+            let (w, g) = if k == REG_FLAGS {
+                (want & fm, got & fm)
+            } else {
+                (want, got)
+            };
             if w != g {
                 diffs.push(format!("{}: want {w:04x} got {g:04x}", moo::REG_NAMES[k]));
             }
@@ -240,7 +277,11 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
             let rd = std::fs::read_dir(p).map_err(|e| Error::file(p, e))?;
             let mut v: Vec<PathBuf> = rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".MOO") || n.ends_with(".MOO.gz")))
+                .filter(|f| {
+                    f.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.ends_with(".MOO") || n.ends_with(".MOO.gz"))
+                })
                 .collect();
             v.sort();
             if v.is_empty() {
@@ -250,21 +291,32 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
         } else if p.is_file() {
             out.push(p.clone());
         } else {
-            return Err(Error::file(p, std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory")));
+            return Err(Error::file(
+                p,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
+            ));
         }
     }
     Ok(out)
 }
 
 /// Run one file; returns its tally and printable failure details.
-pub fn run_file(runner: &mut Runner, path: &Path, opts: &Options) -> Result<(Tally, Vec<String>), Error> {
+pub fn run_file(
+    runner: &mut Runner,
+    path: &Path,
+    opts: &Options,
+) -> Result<(Tally, Vec<String>), Error> {
     let meta = SuiteMeta::find(path.parent().unwrap_or(Path::new(".")))?;
     let file = moo::load(path)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let mask = meta.flag_masks.get(name).copied().unwrap_or(0xFFFF);
     let mut tally = Tally::default();
     let mut details = Vec::new();
-    let n = if opts.sample == 0 { file.tests.len() } else { opts.sample.min(file.tests.len()) };
+    let n = if opts.sample == 0 {
+        file.tests.len()
+    } else {
+        opts.sample.min(file.tests.len())
+    };
     for t in &file.tests[..n] {
         if skip_reason(t, &meta).is_some() {
             tally.skipped += 1;
@@ -276,7 +328,12 @@ pub fn run_file(runner: &mut Runner, path: &Path, opts: &Options) -> Result<(Tal
                 tally.failed += 1;
                 if details.len() < opts.show_failures {
                     let hex: Vec<String> = t.bytes.iter().map(|b| format!("{b:02x}")).collect();
-                    details.push(format!("  #{} {} [{}]: {d}", t.index, t.name, hex.join(" ")));
+                    details.push(format!(
+                        "  #{} {} [{}]: {d}",
+                        t.index,
+                        t.name,
+                        hex.join(" ")
+                    ));
                 }
             }
         }
@@ -291,7 +348,10 @@ pub fn run_files_parallel(
     opts: &Options,
     mut report: impl FnMut(&Path, &Tally, &[String]),
 ) -> Result<Tally, Error> {
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(files.len().max(1));
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(files.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<(Tally, Vec<String>), Error>)>();
     let mut total = Tally::default();
@@ -320,7 +380,8 @@ pub fn run_files_parallel(
             });
         }
         drop(tx);
-        let mut pending: std::collections::BTreeMap<usize, (Tally, Vec<String>)> = Default::default();
+        let mut pending: std::collections::BTreeMap<usize, (Tally, Vec<String>)> =
+            Default::default();
         let mut emitted = 0;
         for (k, r) in rx {
             let (t, d) = r?;

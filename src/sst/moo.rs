@@ -12,7 +12,9 @@ use std::path::Path;
 use crate::error::Error;
 
 /// Register order of a MOO `REGS` bitmask (bit 0 first).
-pub const REG_NAMES: [&str; 14] = ["ax", "bx", "cx", "dx", "cs", "ss", "ds", "es", "sp", "bp", "si", "di", "ip", "flags"];
+pub const REG_NAMES: [&str; 14] = [
+    "ax", "bx", "cx", "dx", "cs", "ss", "ds", "es", "sp", "bp", "si", "di", "ip", "flags",
+];
 
 /// Index of FLAGS in [`RegSet`].
 pub const REG_FLAGS: usize = 13;
@@ -73,13 +75,20 @@ impl<'a> Iterator for Chunks<'a> {
             return None;
         }
         if self.data.len() < 8 {
-            return Some(Err(format!("truncated chunk header ({} bytes left)", self.data.len())));
+            return Some(Err(format!(
+                "truncated chunk header ({} bytes left)",
+                self.data.len()
+            )));
         }
         let id = &self.data[..4];
-        let len = u32::from_le_bytes([self.data[4], self.data[5], self.data[6], self.data[7]]) as usize;
+        let len =
+            u32::from_le_bytes([self.data[4], self.data[5], self.data[6], self.data[7]]) as usize;
         if self.data.len() < 8 + len {
             let name = String::from_utf8_lossy(id).into_owned();
-            return Some(Err(format!("chunk '{name}' claims {len} bytes, only {} left", self.data.len() - 8)));
+            return Some(Err(format!(
+                "chunk '{name}' claims {len} bytes, only {} left",
+                self.data.len() - 8
+            )));
         }
         let payload = &self.data[8..8 + len];
         self.data = &self.data[8 + len..];
@@ -92,11 +101,15 @@ fn chunks(data: &[u8]) -> Chunks<'_> {
 }
 
 fn u16_at(b: &[u8], at: usize) -> Result<u16, String> {
-    b.get(at..at + 2).map(|s| u16::from_le_bytes([s[0], s[1]])).ok_or_else(|| "truncated field".to_string())
+    b.get(at..at + 2)
+        .map(|s| u16::from_le_bytes([s[0], s[1]]))
+        .ok_or_else(|| "truncated field".to_string())
 }
 
 fn u32_at(b: &[u8], at: usize) -> Result<u32, String> {
-    b.get(at..at + 4).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]])).ok_or_else(|| "truncated field".to_string())
+    b.get(at..at + 4)
+        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+        .ok_or_else(|| "truncated field".to_string())
 }
 
 fn parse_regs(p: &[u8]) -> Result<RegSet, String> {
@@ -115,7 +128,10 @@ fn parse_regs(p: &[u8]) -> Result<RegSet, String> {
 fn parse_ram(p: &[u8]) -> Result<Vec<(u32, u8)>, String> {
     let n = u32_at(p, 0)? as usize;
     let body = p.get(4..4 + n * 5).ok_or("truncated RAM chunk")?;
-    Ok(body.chunks_exact(5).map(|e| (u32::from_le_bytes([e[0], e[1], e[2], e[3]]), e[4])).collect())
+    Ok(body
+        .chunks_exact(5)
+        .map(|e| (u32::from_le_bytes([e[0], e[1], e[2], e[3]]), e[4]))
+        .collect())
 }
 
 fn parse_state(p: &[u8]) -> Result<MooState, String> {
@@ -132,13 +148,17 @@ fn parse_state(p: &[u8]) -> Result<MooState, String> {
 }
 
 fn parse_test(p: &[u8]) -> Result<MooTest, String> {
-    let mut t = MooTest { index: u32_at(p, 0)?, ..MooTest::default() };
+    let mut t = MooTest {
+        index: u32_at(p, 0)?,
+        ..MooTest::default()
+    };
     for c in chunks(&p[4..]) {
         let (id, body) = c?;
         match id {
             b"NAME" => {
                 let n = u32_at(body, 0)? as usize;
-                t.name = String::from_utf8_lossy(body.get(4..4 + n).ok_or("truncated NAME")?).into_owned();
+                t.name = String::from_utf8_lossy(body.get(4..4 + n).ok_or("truncated NAME")?)
+                    .into_owned();
             }
             b"BYTS" => {
                 let n = u32_at(body, 0)? as usize;
@@ -163,10 +183,14 @@ pub fn parse(data: &[u8]) -> Result<MooFile, String> {
         match id {
             b"MOO " => {
                 saw_header = true;
-                f.cpu = String::from_utf8_lossy(body.get(8..12).ok_or("truncated MOO header")?).trim().to_string();
+                f.cpu = String::from_utf8_lossy(body.get(8..12).ok_or("truncated MOO header")?)
+                    .trim()
+                    .to_string();
             }
             b"META" => {
-                f.mnemonic = String::from_utf8_lossy(body.get(7..15).ok_or("truncated META")?).trim().to_string();
+                f.mnemonic = String::from_utf8_lossy(body.get(7..15).ok_or("truncated META")?)
+                    .trim()
+                    .to_string();
             }
             b"TEST" => f.tests.push(parse_test(body)?),
             _ => {}
@@ -219,7 +243,12 @@ mod tests {
         test.extend(chunk(b"EXCP", &[13, 0x10, 0, 0, 0]));
         let mut header = vec![1, 0, 0, 0, 1, 0, 0, 0];
         header.extend_from_slice(b"C286");
-        let file = [chunk(b"MOO ", &header), chunk(b"XTRA", b"ignored"), chunk(b"TEST", &test)].concat();
+        let file = [
+            chunk(b"MOO ", &header),
+            chunk(b"XTRA", b"ignored"),
+            chunk(b"TEST", &test),
+        ]
+        .concat();
         let f = parse(&file).unwrap();
         assert_eq!(f.cpu, "C286");
         let t = &f.tests[0];
