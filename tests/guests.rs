@@ -100,6 +100,33 @@ fn bundled_deterministic(engine: &'static str) -> Result<(), Failed> {
     Ok(())
 }
 
+/// With `--reboot`, the guest's reset restarts the machine (the bundled
+/// guest boots again) and the instruction budget spans both boots.
+fn bundled_reboot(engine: &'static str) -> Result<(), Failed> {
+    let mut args = vec!["run".to_string()];
+    args.extend(engine_args(engine));
+    args.extend(
+        [
+            "--reboot",
+            "--append",
+            SELFTEST_CMDLINE,
+            "--max-instructions",
+            "800000000",
+        ]
+        .map(String::from),
+    );
+    let b = run(&args, None);
+    let boots = b.serial.matches("BTVM-SELFTEST-DONE").count();
+    if boots != 2 || b.status != Some(124) || !b.stderr.contains("--max-instructions") {
+        return Err(b
+            .report(&format!(
+                "expected two boots within the budget, saw {boots}"
+            ))
+            .into());
+    }
+    Ok(())
+}
+
 /// A guest from ../shared booted directly with the Linux boot protocol.
 struct DirectGuest {
     name: &'static str,
@@ -352,6 +379,8 @@ fn main() {
         };
         let (n, ig) = skip(format!("bundled-linux-selftest::{engine}"), false);
         trials.push(Trial::test(n, move || bundled_selftest(engine)).with_ignored_flag(ig));
+        let (n, ig) = skip(format!("bundled-linux-reboot::{engine}"), false);
+        trials.push(Trial::test(n, move || bundled_reboot(engine)).with_ignored_flag(ig));
         let (n, ig) = skip(format!("bundled-linux-deterministic::{engine}"), false);
         trials.push(Trial::test(n, move || bundled_deterministic(engine)).with_ignored_flag(ig));
         for g in DIRECT_GUESTS {

@@ -267,7 +267,11 @@ impl Machine {
         let placeholder = Pc::new(Clock::new(self.cfg.clock), self.pc.console(), 0);
         let old = std::mem::replace(&mut self.pc, placeholder);
         self.pc = Pc::after_reset(old);
+        // The instruction count is the machine's clock (and the
+        // --max-instructions budget): it keeps running across a reset.
+        let icount = self.cpu.regs.icount;
         self.cpu = Cpu::new();
+        self.cpu.regs.icount = icount;
         self.mem.set_a20(false);
         self.cache = DecodeCache::new();
         self.power_on()
