@@ -307,7 +307,7 @@ impl Machine {
         let mut next_screen_check = 0;
         loop {
             self.pc.flush();
-            if self.pc.console().marker_seen() {
+            if self.pc.serial_marker_seen() {
                 return Exit::SerialMarker;
             }
             if let Some(text) = &limits.screen_marker {

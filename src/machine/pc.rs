@@ -328,6 +328,11 @@ impl Pc {
         self.console.clone()
     }
 
+    /// Whether the `--exit-on-serial` text has appeared on the console.
+    pub fn serial_marker_seen(&self) -> bool {
+        self.console.marker_seen()
+    }
+
     /// Wall time as the RTC started counting it, in Unix seconds now.
     pub fn rtc_now_unix(&self) -> i64 {
         self.rtc_start + (self.now().as_nanos() / 1_000_000_000) as i64
