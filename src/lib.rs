@@ -13,6 +13,7 @@ pub mod console;
 pub mod cpu;
 pub mod disk;
 pub mod display;
+pub mod engine;
 pub mod error;
 pub mod fpu;
 pub mod guest;

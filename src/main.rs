@@ -27,6 +27,17 @@ struct Cli {
 enum EngineArg {
     /// The reference interpreter.
     Interp,
+    /// Basic-block translation to x86-64.
+    Jit,
+}
+
+impl EngineArg {
+    fn kind(self) -> btvm::engine::EngineKind {
+        match self {
+            EngineArg::Interp => btvm::engine::EngineKind::Interp,
+            EngineArg::Jit => btvm::engine::EngineKind::Jit,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -211,7 +222,6 @@ fn sst(a: SstArgs) -> Result<ExitCode> {
 }
 
 fn run(a: RunArgs) -> Result<ExitCode> {
-    let _ = a.engine;
     let clock = match a.clock {
         ClockArg::Host => ClockKind::Host,
         ClockArg::Virtual => ClockKind::Virtual { mips: a.mips },
@@ -262,6 +272,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
             BootArg::A => BootOrder::FloppyFirst,
             BootArg::C => BootOrder::DiskFirst,
         },
+        engine: a.engine.kind(),
     };
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -343,6 +354,14 @@ fn run(a: RunArgs) -> Result<ExitCode> {
             n as f64 / wall.max(1e-9) / 1e6,
             m.interrupts_delivered
         );
+        let engine: Vec<String> = m
+            .engine_stats()
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        if !engine.is_empty() {
+            eprintln!("btvm: stats: {}: {}", a.engine.kind().name(), engine.join(", "));
+        }
     }
     Ok(ExitCode::from(exit.status()))
 }

@@ -35,7 +35,7 @@ use crate::cpu::exception::Stop;
 use crate::cpu::Cpu;
 use crate::disk::DiskImage;
 use crate::error::Error;
-use crate::interp::{self, DecodeCache};
+use crate::engine::{self, Engine, EngineKind};
 use crate::loader::bzimage;
 use crate::memory::GuestMemory;
 use btvm_devices::{FloppyMedia, Timed};
@@ -97,6 +97,8 @@ pub struct Config {
     pub snapshot: bool,
     /// Which disk the BIOS tries first (the other one second).
     pub boot: BootOrder,
+    /// The execution engine.
+    pub engine: EngineKind,
 }
 
 /// The BIOS boot order (`--boot a` / `--boot c`).
@@ -122,6 +124,7 @@ impl Default for Config {
             disk: None,
             snapshot: false,
             boot: BootOrder::FloppyFirst,
+            engine: EngineKind::Interp,
         }
     }
 }
@@ -173,7 +176,7 @@ pub struct Machine {
     pub mem: GuestMemory,
     /// Platform devices, their wiring and the clock.
     pub pc: Pc,
-    cache: DecodeCache,
+    engine: Box<dyn Engine>,
     cfg: Config,
     input: Option<Receiver<HostInput>>,
     serial_backlog: VecDeque<u8>,
@@ -205,7 +208,7 @@ impl Machine {
             cpu: Cpu::new(),
             mem,
             pc,
-            cache: DecodeCache::new(),
+            engine: engine::new_engine(cfg.engine),
             cfg,
             input: None,
             serial_backlog: VecDeque::new(),
@@ -273,7 +276,7 @@ impl Machine {
         self.cpu = Cpu::new();
         self.cpu.regs.icount = icount;
         self.mem.set_a20(false);
-        self.cache = DecodeCache::new();
+        self.engine.reset();
         self.power_on()
     }
 
@@ -427,7 +430,7 @@ impl Machine {
         }
     }
 
-    /// Run up to `budget` instructions with the interpreter.
+    /// Run up to `budget` instructions with the engine.
     fn run_batch(&mut self, budget: u64, irq_pending: bool) -> Result<(), Stop> {
         let end = self.cpu.regs.icount + budget;
         self.cpu.regs.attention = 0;
@@ -436,20 +439,12 @@ impl Machine {
             mem: &mut self.mem,
             io: &mut self.pc,
         };
-        while ctx.cpu.regs.icount < end {
-            match interp::step(&mut ctx, &mut self.cache) {
-                Ok(()) => {}
-                Err(Stop::Halt) => return Ok(()),
-                Err(s) => return Err(s),
-            }
-            if ctx.cpu.regs.attention != 0 {
-                break;
-            }
-            if irq_pending && ctx.cpu.regs.flags & FLAG_IF != 0 && !ctx.cpu.irq_shadow {
-                break;
-            }
-        }
-        Ok(())
+        self.engine.run_until(&mut ctx, end, irq_pending)
+    }
+
+    /// The engine's counters (`--stats`).
+    pub fn engine_stats(&self) -> engine::EngineStats {
+        self.engine.stats()
     }
 
     /// Deliver an external interrupt at the current instruction boundary.

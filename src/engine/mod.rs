@@ -1,0 +1,61 @@
+//! Execution engines behind one trait: the machine's run loop hands an
+//! engine the CPU, memory and buses for a batch of guest instructions and
+//! does everything else (devices, interrupts, limits) itself.
+//!
+//! - [`interp::Interp`]: the reference interpreter (decode cache + handlers).
+//! - `jit`: basic-block translation to x86-64 (see `crate::jit`).
+
+pub mod interp;
+
+use crate::cpu::access::Ctx;
+use crate::cpu::exception::Stop;
+
+/// Which engine a machine runs (`--engine`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EngineKind {
+    /// The reference interpreter.
+    #[default]
+    Interp,
+    /// The basic-block JIT.
+    Jit,
+}
+
+impl EngineKind {
+    /// The engine's name as `--engine` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Interp => "interp",
+            EngineKind::Jit => "jit",
+        }
+    }
+}
+
+/// Counters an engine reports for `--stats`: (name, value) pairs.
+pub type EngineStats = Vec<(&'static str, u64)>;
+
+/// An execution engine.
+pub trait Engine {
+    /// Run guest instructions until `end` (an absolute instruction count)
+    /// is reached, HLT, an `attention` request (`ctx.cpu.regs.attention`),
+    /// or, when `irq_pending`, as soon as interrupts become deliverable
+    /// (IF = 1 and no STI/MOV SS shadow). Exceptions are delivered inside;
+    /// the `Err` stops are the ones the machine must act on.
+    fn run_until(&mut self, ctx: &mut Ctx, end: u64, irq_pending: bool) -> Result<(), Stop>;
+
+    /// Forget everything cached about guest code and mappings (machine
+    /// reset, A20 change).
+    fn reset(&mut self);
+
+    /// Counters for `--stats`.
+    fn stats(&self) -> EngineStats {
+        Vec::new()
+    }
+}
+
+/// Build the engine of a kind.
+pub fn new_engine(kind: EngineKind) -> Box<dyn Engine> {
+    match kind {
+        EngineKind::Interp => Box::new(interp::Interp::new()),
+        EngineKind::Jit => Box::new(interp::Interp::new()),
+    }
+}
