@@ -18,6 +18,7 @@ pub mod error;
 pub mod fpu;
 pub mod guest;
 pub mod interp;
+pub mod jit;
 pub mod keyboard;
 pub mod loader;
 pub mod machine;

@@ -80,8 +80,13 @@ struct RunArgs {
     #[arg(short = 'm', long = "memory", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=3584))]
     memory: u32,
     /// Execution engine.
-    #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
+    #[arg(long, value_enum, default_value_t = EngineArg::Jit)]
     engine: EngineArg,
+    /// With `--engine jit`: re-run every block on the interpreter and stop
+    /// at the first difference (registers, flags, memory), printing the
+    /// block's disassembly.
+    #[arg(long)]
+    check: bool,
     /// Device time: `host` (wall clock) or `virtual` (from retired
     /// instructions: runs are reproducible byte for byte).
     #[arg(long, value_enum, default_value_t = ClockArg::Host)]
@@ -222,6 +227,9 @@ fn sst(a: SstArgs) -> Result<ExitCode> {
 }
 
 fn run(a: RunArgs) -> Result<ExitCode> {
+    if a.check && a.engine != EngineArg::Jit {
+        anyhow::bail!("--check compares the JIT with the interpreter: it needs --engine jit");
+    }
     let clock = match a.clock {
         ClockArg::Host => ClockKind::Host,
         ClockArg::Virtual => ClockKind::Virtual { mips: a.mips },
@@ -273,6 +281,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
             BootArg::C => BootOrder::DiskFirst,
         },
         engine: a.engine.kind(),
+        check: a.check,
     };
 
     let stop = Arc::new(AtomicBool::new(false));

@@ -132,11 +132,38 @@ pub struct RegFile {
     pub seg: [SegCache; 6],
     /// Retired guest instructions (drives the virtual clock and the TSC).
     pub icount: u64,
+    /// Generated code enters a block only if `icount` plus the block's
+    /// length stays within this; the engine sets it to the batch end.
+    pub icount_limit: u64,
 }
 
 impl RegFile {
     /// Byte offset of `gpr` for generated code.
     pub const GPR_OFFSET: usize = std::mem::offset_of!(RegFile, gpr);
+    /// Byte offset of `eip`.
+    pub const EIP_OFFSET: usize = std::mem::offset_of!(RegFile, eip);
+    /// Byte offset of `attention`.
+    pub const ATTENTION_OFFSET: usize = std::mem::offset_of!(RegFile, attention);
+    /// Byte offset of `flags`.
+    pub const FLAGS_OFFSET: usize = std::mem::offset_of!(RegFile, flags);
+    /// Byte offset of `seg`.
+    pub const SEG_OFFSET: usize = std::mem::offset_of!(RegFile, seg);
+    /// Byte offset of `icount`.
+    pub const ICOUNT_OFFSET: usize = std::mem::offset_of!(RegFile, icount);
+    /// Byte offset of `icount_limit`.
+    pub const ICOUNT_LIMIT_OFFSET: usize = std::mem::offset_of!(RegFile, icount_limit);
+
+    /// Byte offset of segment register `s`'s base.
+    pub const fn seg_base_offset(s: usize) -> usize {
+        Self::SEG_OFFSET + s * std::mem::size_of::<SegCache>() + std::mem::offset_of!(SegCache, base)
+    }
+
+    /// Byte offset of segment register `s`'s byte-granular limit.
+    pub const fn seg_limit_offset(s: usize) -> usize {
+        Self::SEG_OFFSET
+            + s * std::mem::size_of::<SegCache>()
+            + std::mem::offset_of!(SegCache, limit)
+    }
 
     /// The full EFLAGS value with lazy arithmetic flags materialised.
     #[inline]
@@ -166,6 +193,7 @@ const _: () = assert!(std::mem::offset_of!(RegFile, gpr) == 8);
 const _: () = assert!(std::mem::offset_of!(RegFile, flags) == 40);
 const _: () = assert!(std::mem::offset_of!(RegFile, lazy) == 44);
 const _: () = assert!(std::mem::offset_of!(RegFile, seg) < 128);
+const _: () = assert!(std::mem::offset_of!(RegFile, icount_limit) < 256);
 
 /// Number of entries in each TLB view (direct-mapped on linear page number).
 pub const TLB_ENTRIES: usize = 1024;
@@ -293,3 +321,13 @@ impl Tlb {
 }
 
 const _: () = assert!(std::mem::size_of::<TlbEntry>() == 16);
+const _: () = assert!(std::mem::offset_of!(TlbEntry, addend) == 8);
+
+/// Byte offset of a view's first entry inside [`Tlb`], for generated code.
+pub const fn tlb_view_offset(view: TlbView) -> usize {
+    match view {
+        TlbView::Read => std::mem::offset_of!(Tlb, read),
+        TlbView::Write => std::mem::offset_of!(Tlb, write),
+        TlbView::Exec => std::mem::offset_of!(Tlb, exec),
+    }
+}

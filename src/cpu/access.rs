@@ -80,7 +80,12 @@ impl Ctx<'_> {
     fn write_phys(&mut self, phys: u32, n: usize, v: u32) {
         match self.mem.region(phys) {
             Region::Ram(o) if (phys & 0xFFF) as usize + n <= 0x1000 => {
-                store_le(self.mem.bytes_mut(), o, n, v)
+                self.mem.record(phys, n);
+                store_le(self.mem.bytes_mut(), o, n, v);
+                if self.mem.note_write(phys, n) {
+                    // Translated code changed: the JIT leaves its block.
+                    self.cpu.regs.attention = 1;
+                }
             }
             Region::Mmio => {
                 if self.io.mmio_write(phys, access_size(n), v) {
@@ -95,6 +100,9 @@ impl Ctx<'_> {
                     {
                         self.cpu.regs.attention = 1;
                     }
+                }
+                if self.mem.has_dirty_code() {
+                    self.cpu.regs.attention = 1;
                 }
             }
         }

@@ -84,6 +84,9 @@ pub enum Stop {
     Halt,
     /// Exception delivery itself failed three times over: shutdown.
     TripleFault,
+    /// The engine cannot go on (a `--check` divergence, a host
+    /// virtualization failure); it holds the message (`Engine::take_failure`).
+    EngineFailure,
 }
 
 impl From<Exception> for Stop {

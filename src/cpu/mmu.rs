@@ -212,6 +212,12 @@ impl Cpu {
             (linear & mem.a20_mask(), SIDE_USER_OK)
         };
         let host_off = match mem.region(phys) {
+            // Writes to pages holding translated code take the checked path.
+            Region::Ram(_)
+                if view == TlbView::Write && (mem.is_code_page(phys >> 12) || mem.journaling()) =>
+            {
+                None
+            }
             Region::Ram(o) => Some(o),
             Region::Rom(o) if view != TlbView::Write => Some(o),
             _ => None,

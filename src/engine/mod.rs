@@ -50,12 +50,19 @@ pub trait Engine {
     fn stats(&self) -> EngineStats {
         Vec::new()
     }
+
+    /// After [`Stop::EngineFailure`]: what went wrong, in one message.
+    fn take_failure(&mut self) -> Option<String> {
+        None
+    }
 }
 
-/// Build the engine of a kind.
-pub fn new_engine(kind: EngineKind) -> Box<dyn Engine> {
-    match kind {
+/// Build the engine of a kind (`check`: `--engine jit --check`).
+pub fn new_engine(kind: EngineKind, check: bool) -> Result<Box<dyn Engine>, crate::Error> {
+    Ok(match kind {
         EngineKind::Interp => Box::new(interp::Interp::new()),
-        EngineKind::Jit => Box::new(interp::Interp::new()),
-    }
+        EngineKind::Jit => Box::new(
+            crate::jit::JitEngine::new(check).map_err(|e| crate::Error::Host(format!("jit: {e}")))?,
+        ),
+    })
 }

@@ -99,6 +99,8 @@ pub struct Config {
     pub boot: BootOrder,
     /// The execution engine.
     pub engine: EngineKind,
+    /// Verify every JIT block against the interpreter (`--check`).
+    pub check: bool,
 }
 
 /// The BIOS boot order (`--boot a` / `--boot c`).
@@ -125,6 +127,7 @@ impl Default for Config {
             snapshot: false,
             boot: BootOrder::FloppyFirst,
             engine: EngineKind::Interp,
+            check: false,
         }
     }
 }
@@ -208,7 +211,7 @@ impl Machine {
             cpu: Cpu::new(),
             mem,
             pc,
-            engine: engine::new_engine(cfg.engine),
+            engine: engine::new_engine(cfg.engine, cfg.check)?,
             cfg,
             input: None,
             serial_backlog: VecDeque::new(),
@@ -469,6 +472,11 @@ impl Machine {
             // `step` delivers exceptions; one escaping is a machine bug, so
             // stop with a clear reason rather than run on in a wrong state.
             Stop::Exception(e) => Some(Exit::InternalError(format!("undelivered exception {e:?}"))),
+            Stop::EngineFailure => Some(Exit::InternalError(
+                self.engine
+                    .take_failure()
+                    .unwrap_or_else(|| "the engine stopped".to_string()),
+            )),
         }
     }
 

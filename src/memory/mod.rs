@@ -46,6 +46,15 @@ pub struct GuestMemory {
     rom_size: u32,
     a20: bool,
     flat: bool,
+    /// One bit per 4 KiB RAM page holding translated code (JIT only).
+    code_pages: Vec<u64>,
+    /// How many bits of `code_pages` are set (0: writes skip the check).
+    code_marked: usize,
+    /// Code pages written since the JIT last looked (it drops their blocks).
+    dirty_code: Vec<u32>,
+    /// `--check`: no write enters the TLB, and RAM writes are journaled
+    /// (physical address, old byte) so a block's effects can be undone.
+    journal: Option<Vec<(u32, u8)>>,
 }
 
 impl GuestMemory {
@@ -64,6 +73,10 @@ impl GuestMemory {
             rom_size: 64 << 10,
             a20: true,
             flat: false,
+            code_pages: vec![0; (ram_size as usize >> 12).div_ceil(64)],
+            code_marked: 0,
+            dirty_code: Vec::new(),
+            journal: None,
         })
     }
 
@@ -175,6 +188,104 @@ impl GuestMemory {
         Region::Unmapped
     }
 
+    /// Mark RAM page `page` (a page number) as holding translated code:
+    /// writes to it are then reported (see [`GuestMemory::take_dirty_code`]).
+    /// Returns whether it was newly marked (the caller then drops TLB write
+    /// entries for it, so writes take the checked path).
+    pub fn mark_code_page(&mut self, page: u32) -> bool {
+        let (w, b) = ((page / 64) as usize, page % 64);
+        match self.code_pages.get_mut(w) {
+            Some(word) if *word & (1 << b) == 0 => {
+                *word |= 1 << b;
+                self.code_marked += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether RAM page `page` holds translated code.
+    #[inline]
+    pub fn is_code_page(&self, page: u32) -> bool {
+        self.code_marked != 0
+            && self
+                .code_pages
+                .get((page / 64) as usize)
+                .is_some_and(|w| w & (1 << (page % 64)) != 0)
+    }
+
+    /// Note a write of `len` bytes at `phys` (RAM); returns true when it hit
+    /// a code page (which is then unmarked and reported as dirty).
+    #[inline]
+    pub fn note_write(&mut self, phys: u32, len: usize) -> bool {
+        if self.code_marked == 0 {
+            return false;
+        }
+        let first = phys >> 12;
+        let last = phys.wrapping_add(len.max(1) as u32 - 1) >> 12;
+        let mut hit = false;
+        for page in [first, last] {
+            if self.is_code_page(page) {
+                self.code_pages[(page / 64) as usize] &= !(1 << (page % 64));
+                self.code_marked -= 1;
+                self.dirty_code.push(page);
+                hit = true;
+            }
+        }
+        hit
+    }
+
+    /// Take the list of code pages written since the last call.
+    pub fn take_dirty_code(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.dirty_code)
+    }
+
+    /// Whether any code page was written since the last `take_dirty_code`.
+    #[inline]
+    pub fn has_dirty_code(&self) -> bool {
+        !self.dirty_code.is_empty()
+    }
+
+    /// Forget all code marks (the JIT flushed its cache).
+    pub fn clear_code_pages(&mut self) {
+        self.code_pages.iter_mut().for_each(|w| *w = 0);
+        self.code_marked = 0;
+        self.dirty_code.clear();
+    }
+
+    /// Start (or stop) journaling RAM writes; while on, the MMU keeps every
+    /// write on the checked path. Returns the journal collected so far.
+    pub fn set_journal(&mut self, on: bool) -> Vec<(u32, u8)> {
+        std::mem::replace(&mut self.journal, on.then(Vec::new)).unwrap_or_default()
+    }
+
+    /// Whether writes are being journaled (the MMU then fills no write TLB
+    /// entries).
+    #[inline]
+    pub fn journaling(&self) -> bool {
+        self.journal.is_some()
+    }
+
+    /// Record the old bytes of a RAM write about to happen.
+    #[inline]
+    pub fn record(&mut self, phys: u32, len: usize) {
+        if let Some(j) = &mut self.journal {
+            for i in 0..len as u32 {
+                let p = phys.wrapping_add(i);
+                if (p as usize) < self.map.len() {
+                    j.push((p, self.map[p as usize]));
+                }
+            }
+        }
+    }
+
+    /// Write bytes of RAM back without reporting or journaling (undo).
+    pub fn restore_bytes(&mut self, phys: u32, old: u8) {
+        if let Some(b) = self.map.get_mut(phys as usize) {
+            *b = old;
+        }
+    }
+
     /// Read one byte of RAM/ROM; `None` for MMIO (the caller routes it).
     #[inline]
     pub fn read_u8(&self, phys: u32) -> Option<u8> {
@@ -191,7 +302,9 @@ impl GuestMemory {
     pub fn write_u8(&mut self, phys: u32, value: u8) -> bool {
         match self.region(phys) {
             Region::Ram(o) => {
+                self.record(phys, 1);
                 self.map[o] = value;
+                self.note_write(phys, 1);
                 true
             }
             Region::Rom(_) | Region::Unmapped => true,
@@ -212,7 +325,13 @@ impl GuestMemory {
     pub fn write_phys(&mut self, phys: u32, data: &[u8]) {
         let end = phys as u64 + data.len() as u64;
         if (end <= VGA_WINDOW_START as u64 || self.flat) && end <= self.ram_size as u64 {
+            self.record(phys, data.len());
             self.map[phys as usize..end as usize].copy_from_slice(data);
+            if self.code_marked != 0 {
+                for page in (phys >> 12)..=((end - 1) >> 12) as u32 {
+                    self.note_write(page << 12, 1);
+                }
+            }
             return;
         }
         for (i, &b) in data.iter().enumerate() {

@@ -1,0 +1,821 @@
+//! The host-code emitter: register conventions, the block prologue, the
+//! inline software-TLB fast path with out-of-line slow paths, lazy-flag
+//! merging, condition evaluation and block exits.
+//!
+//! Host registers while guest code runs:
+//! - `rbx` the [`RegFile`] (guest registers live there; a block reads and
+//!   writes them in place, so every instruction boundary is exact);
+//! - `r12` the [`crate::abi::Tlb`]; `r13` the engine's helper context;
+//! - `r14d` the effective address of the current memory operand and `r15d`
+//!   a value kept across a helper call (both callee-saved);
+//! - `rax`, `rcx`, `rdx`, `rsi`, `rdi`, `r8`-`r11` scratch.
+//!
+//! Loads leave their value zero-extended in `eax`; stores take it in `ecx`.
+
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+
+use crate::abi::{sreg, tlb_view_offset, RegFile, TlbView};
+use crate::flags::{FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF};
+use crate::helpers::{ExitSlot, Helpers, Site};
+use crate::mode::{ModeKey, SegClass};
+
+/// The assembler generated code is written with.
+pub type Ops = VecAssembler<X64Relocation>;
+
+/// Host register numbers (x86 encoding) used by the raw encoders.
+pub const EAX: u8 = 0;
+/// `ecx`.
+pub const ECX: u8 = 1;
+/// `edx`.
+pub const EDX: u8 = 2;
+
+const FLAGS: i32 = RegFile::FLAGS_OFFSET as i32;
+const EIP: i32 = RegFile::EIP_OFFSET as i32;
+const ICOUNT: i32 = RegFile::ICOUNT_OFFSET as i32;
+const ICOUNT_LIMIT: i32 = RegFile::ICOUNT_LIMIT_OFFSET as i32;
+const ATTENTION: i32 = RegFile::ATTENTION_OFFSET as i32;
+
+/// Where the shared stubs of the prelude are.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Prelude {
+    /// `enter(regs, tlb, ctx, code)`: save host registers, run `code`.
+    pub enter: usize,
+    /// Restore host registers and return to the engine.
+    pub exit: usize,
+    /// Look up the block for the guest's current EIP and go there, or
+    /// return to the engine.
+    pub dyn_exit: usize,
+}
+
+/// A guest operand in the register file or an immediate.
+#[derive(Clone, Copy, Debug)]
+pub enum Src {
+    /// Host register number.
+    Host(u8),
+    /// Guest register at this `RegFile` offset.
+    Guest(i32),
+    /// Immediate.
+    Imm(u32),
+}
+
+/// Destination of a raw ALU encoding.
+#[derive(Clone, Copy, Debug)]
+pub enum Dst {
+    /// Host register number.
+    Host(u8),
+    /// Guest register at this `RegFile` offset.
+    Guest(i32),
+}
+
+/// The guest instruction being lowered.
+#[derive(Clone, Copy, Debug)]
+pub struct Cur {
+    /// Its EIP.
+    pub eip: u32,
+    /// The next instruction's EIP.
+    pub next_eip: u32,
+    /// Instructions after it in the block.
+    pub rem: u32,
+}
+
+enum Deferred {
+    Load {
+        entry: DynamicLabel,
+        back: DynamicLabel,
+        site: *const Site,
+    },
+    Store {
+        entry: DynamicLabel,
+        back: DynamicLabel,
+        site: *const Site,
+    },
+    ExitAfter {
+        entry: DynamicLabel,
+        next_eip: u32,
+        rem: u32,
+    },
+    Chain {
+        entry: DynamicLabel,
+        slot: *mut ExitSlot,
+    },
+}
+
+/// Emits one block.
+pub struct Emitter<'a> {
+    /// The assembler (based at the block's final host address).
+    pub ops: Ops,
+    helpers: &'a Helpers,
+    prelude: Prelude,
+    /// The block's mode key.
+    pub mode: ModeKey,
+    /// Stores always go through the helper (lockstep checking journals them).
+    pub all_stores_slow: bool,
+    /// Call sites the code points at (boxed: their addresses are baked in).
+    pub sites: Vec<Box<Site>>,
+    /// Direct exits with the offset of their patchable jump.
+    pub exits: Vec<(Box<ExitSlot>, AssemblyOffset)>,
+    deferred: Vec<Deferred>,
+    /// The current instruction wrote guest memory (needs an attention check).
+    pub stored: bool,
+}
+
+/// The guest condition codes' flags (x86 `cc` encoding order / 2).
+pub fn cond_flags(cc: u8) -> u32 {
+    match cc >> 1 {
+        0 => FLAG_OF,
+        1 => FLAG_CF,
+        2 => FLAG_ZF,
+        3 => FLAG_CF | FLAG_ZF,
+        4 => FLAG_SF,
+        5 => FLAG_PF,
+        6 => FLAG_SF | FLAG_OF,
+        _ => FLAG_ZF | FLAG_SF | FLAG_OF,
+    }
+}
+
+impl<'a> Emitter<'a> {
+    /// An emitter for a block that will live at host address `base`.
+    pub fn new(base: usize, helpers: &'a Helpers, prelude: Prelude, mode: ModeKey) -> Self {
+        Emitter {
+            ops: VecAssembler::new(base),
+            helpers,
+            prelude,
+            mode,
+            all_stores_slow: false,
+            sites: Vec::new(),
+            exits: Vec::new(),
+            deferred: Vec::new(),
+            stored: false,
+        }
+    }
+
+    /// Raw bytes.
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.ops.extend(b.iter().copied());
+    }
+
+    /// A call site record for the current instruction.
+    pub fn site(&mut self, cur: Cur, seg: usize, size: u8) -> *const Site {
+        let s = Box::new(Site {
+            eip: cur.eip,
+            next_eip: cur.next_eip,
+            rem: cur.rem,
+            mode: self.mode.0,
+            seg: seg as u8,
+            size,
+            handler: 0,
+            instr: iced_x86::Instruction::default(),
+        });
+        let p: *const Site = &*s;
+        self.sites.push(s);
+        p
+    }
+
+    fn call(&mut self, addr: usize) {
+        dynasm!(self.ops
+            ; .arch x64
+            ; mov rax, QWORD addr as i64
+            ; call rax
+        );
+    }
+
+    /// Block entry: count the block's instructions, or return to the engine
+    /// when they would run past the batch end.
+    pub fn prologue(&mut self, n: u32) {
+        let exit = self.prelude.exit;
+        dynasm!(self.ops
+            ; .arch x64
+            ; mov rax, QWORD [rbx + ICOUNT]
+            ; add rax, n as i32
+            ; cmp rax, QWORD [rbx + ICOUNT_LIMIT]
+            ; ja extern exit
+            ; mov QWORD [rbx + ICOUNT], rax
+        );
+    }
+
+    // ---- raw integer encodings -------------------------------------------
+
+    fn prefix(&mut self, size: u8) {
+        if size == 2 {
+            self.bytes(&[0x66]);
+        }
+    }
+
+    fn modrm(&mut self, reg: u8, dst: Dst) {
+        match dst {
+            Dst::Host(h) => self.bytes(&[0xC0 | reg << 3 | h]),
+            Dst::Guest(off) => {
+                self.bytes(&[0x80 | reg << 3 | 3]);
+                self.bytes(&off.to_le_bytes());
+            }
+        }
+    }
+
+    fn imm(&mut self, size: u8, v: u32) {
+        match size {
+            1 => self.bytes(&[v as u8]),
+            2 => self.bytes(&(v as u16).to_le_bytes()),
+            _ => self.bytes(&v.to_le_bytes()),
+        }
+    }
+
+    /// `op dst, src` for the ALU group (digit: ADD 0, OR 1, ADC 2, SBB 3,
+    /// AND 4, SUB 5, XOR 6, CMP 7), on a host register or a guest register
+    /// in the register file. A guest-register source is first loaded into
+    /// `edx`.
+    pub fn alu(&mut self, digit: u8, size: u8, dst: Dst, src: Src) {
+        let src = self.src_to_host(size, src, EDX);
+        self.prefix(size);
+        match src {
+            Src::Host(r) => {
+                self.bytes(&[digit << 3 | u8::from(size != 1)]);
+                self.modrm(r, dst);
+            }
+            Src::Imm(v) => {
+                self.bytes(&[if size == 1 { 0x80 } else { 0x81 }]);
+                self.modrm(digit, dst);
+                self.imm(size, v);
+            }
+            Src::Guest(_) => unreachable!("loaded above"),
+        }
+    }
+
+    /// `test dst, src`.
+    pub fn test(&mut self, size: u8, dst: Dst, src: Src) {
+        let src = self.src_to_host(size, src, EDX);
+        self.prefix(size);
+        match src {
+            Src::Host(r) => {
+                self.bytes(&[0x84 | u8::from(size != 1)]);
+                self.modrm(r, dst);
+            }
+            Src::Imm(v) => {
+                self.bytes(&[0xF6 | u8::from(size != 1)]);
+                self.modrm(0, dst);
+                self.imm(size, v);
+            }
+            Src::Guest(_) => unreachable!("loaded above"),
+        }
+    }
+
+    /// Group 3/4/5 unary operations: `inc` (FE/0), `dec` (FE/1), `not`
+    /// (F6/2), `neg` (F6/3).
+    pub fn unary(&mut self, opcode: u8, digit: u8, size: u8, dst: Dst) {
+        self.prefix(size);
+        self.bytes(&[opcode | u8::from(size != 1)]);
+        self.modrm(digit, dst);
+    }
+
+    /// Shift/rotate by an immediate count (C0/C1 group 2).
+    pub fn shift_imm(&mut self, digit: u8, size: u8, dst: Dst, count: u8) {
+        self.prefix(size);
+        self.bytes(&[0xC0 | u8::from(size != 1)]);
+        self.modrm(digit, dst);
+        self.bytes(&[count]);
+    }
+
+    /// `mov dst, src` of `size` bytes (no flags).
+    pub fn mov(&mut self, size: u8, dst: Dst, src: Src) {
+        let src = self.src_to_host(size, src, EDX);
+        self.prefix(size);
+        match src {
+            Src::Host(r) => {
+                self.bytes(&[0x88 | u8::from(size != 1)]);
+                self.modrm(r, dst);
+            }
+            Src::Imm(v) => {
+                self.bytes(&[0xC6 | u8::from(size != 1)]);
+                self.modrm(0, dst);
+                self.imm(size, v);
+            }
+            Src::Guest(_) => unreachable!("loaded above"),
+        }
+    }
+
+    /// Load a guest register of `size` bytes zero-extended into host `reg`.
+    pub fn load_guest(&mut self, size: u8, reg: u8, off: i32) {
+        match size {
+            1 => self.bytes(&[0x0F, 0xB6]),
+            2 => self.bytes(&[0x0F, 0xB7]),
+            _ => self.bytes(&[0x8B]),
+        }
+        self.modrm(reg, Dst::Guest(off));
+    }
+
+    fn src_to_host(&mut self, size: u8, src: Src, tmp: u8) -> Src {
+        match src {
+            Src::Guest(off) => {
+                self.load_guest(size, tmp, off);
+                Src::Host(tmp)
+            }
+            s => s,
+        }
+    }
+
+    /// `imul reg32/16, src` (two-operand form) on host `eax` with a source
+    /// guest register or host register.
+    pub fn imul_eax(&mut self, size: u8, src: Src) {
+        let src = self.src_to_host(size, src, EDX);
+        let Src::Host(r) = src else { unreachable!() };
+        self.prefix(size);
+        self.bytes(&[0x0F, 0xAF, 0xC0 | r]);
+    }
+
+    /// `imul eax, eax, imm` (16 or 32 bits).
+    pub fn imul_eax_imm(&mut self, size: u8, v: u32) {
+        self.prefix(size);
+        self.bytes(&[0x69, 0xC0]);
+        self.imm(size, v);
+    }
+
+    /// Sign-extend the low `size` bytes of `eax` to 32 bits.
+    pub fn sign_extend_eax(&mut self, size: u8) {
+        if size == 1 {
+            dynasm!(self.ops ; .arch x64 ; movsx eax, al);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; movsx eax, ax);
+        }
+    }
+
+    /// CBW (1), CWDE (2), CWD (3), CDQ (4) on the guest EAX/EDX.
+    pub fn widen(&mut self, kind: u8) {
+        let a = (RegFile::GPR_OFFSET + 4 * crate::abi::gpr::EAX) as i32;
+        let d = (RegFile::GPR_OFFSET + 4 * crate::abi::gpr::EDX) as i32;
+        match kind {
+            1 => dynasm!(self.ops ; .arch x64
+                ; movsx eax, BYTE [rbx + a] ; mov WORD [rbx + a], ax),
+            2 => dynasm!(self.ops ; .arch x64
+                ; movsx eax, WORD [rbx + a] ; mov DWORD [rbx + a], eax),
+            3 => dynasm!(self.ops ; .arch x64
+                ; movsx eax, WORD [rbx + a] ; sar eax, 31 ; mov WORD [rbx + d], ax),
+            _ => dynasm!(self.ops ; .arch x64
+                ; mov eax, DWORD [rbx + a] ; sar eax, 31 ; mov DWORD [rbx + d], eax),
+        }
+    }
+
+    /// A fresh label.
+    pub fn new_label(&mut self) -> DynamicLabel {
+        self.ops.new_dynamic_label()
+    }
+
+    /// Place a label here.
+    pub fn label(&mut self, l: DynamicLabel) {
+        dynasm!(self.ops ; .arch x64 ; =>l);
+    }
+
+    /// `r14d` -> `eax`.
+    pub fn r14_to_eax(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; mov eax, r14d);
+    }
+
+    /// `ecx` -> `r15d` (kept across helper calls).
+    pub fn ecx_to_r15(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; mov r15d, ecx);
+    }
+
+    /// `r15d` -> `ecx`.
+    pub fn r15_to_ecx(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; mov ecx, r15d);
+    }
+
+    /// `eax` -> `r15d`.
+    pub fn eax_to_r15(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; mov r15d, eax);
+    }
+
+    /// Guest EIP = `eax`.
+    pub fn eax_to_eip(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; mov DWORD [rbx + EIP], eax);
+    }
+
+    /// Guest EIP = `r15d`.
+    pub fn r15_to_eip(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; mov DWORD [rbx + EIP], r15d);
+    }
+
+    /// `r14d` = the stack pointer (SP zero-extended on a 16-bit stack) plus
+    /// `delta`, wrapped to the stack's width.
+    pub fn stack_offset(&mut self, stack32: bool, delta: i32) {
+        let sp_off = (RegFile::GPR_OFFSET + 4 * crate::abi::gpr::ESP) as i32;
+        if stack32 {
+            dynasm!(self.ops ; .arch x64 ; mov r14d, DWORD [rbx + sp_off]);
+            if delta != 0 {
+                dynasm!(self.ops ; .arch x64 ; add r14d, delta);
+            }
+        } else {
+            dynasm!(self.ops ; .arch x64 ; movzx r14d, WORD [rbx + sp_off]);
+            if delta != 0 {
+                dynasm!(self.ops ; .arch x64 ; add r14d, delta ; movzx r14d, r14w);
+            }
+        }
+    }
+
+    /// Stack pointer = `r14d` (SP only on a 16-bit stack).
+    pub fn commit_esp(&mut self, stack32: bool, sp_off: i32) {
+        if stack32 {
+            dynasm!(self.ops ; .arch x64 ; mov DWORD [rbx + sp_off], r14d);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; mov WORD [rbx + sp_off], r14w);
+        }
+    }
+
+    /// Stack pointer += `n` (SP only on a 16-bit stack). Clobbers flags.
+    pub fn add_esp(&mut self, stack32: bool, sp_off: i32, n: i32) {
+        if stack32 {
+            dynasm!(self.ops ; .arch x64 ; add DWORD [rbx + sp_off], n);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; add WORD [rbx + sp_off], n as i16);
+        }
+    }
+
+    /// CLC/STC/CMC/CLD/STD on the guest EFLAGS.
+    pub fn flag_op(&mut self, and: u32, or: u32, xor: u32) {
+        if and != !0 {
+            dynasm!(self.ops ; .arch x64 ; and DWORD [rbx + FLAGS], and as i32);
+        }
+        if or != 0 {
+            dynasm!(self.ops ; .arch x64 ; or DWORD [rbx + FLAGS], or as i32);
+        }
+        if xor != 0 {
+            dynasm!(self.ops ; .arch x64 ; xor DWORD [rbx + FLAGS], xor as i32);
+        }
+    }
+
+    // ---- flags -----------------------------------------------------------
+
+    /// Host CF = guest CF (before ADC/SBB).
+    pub fn guest_cf_to_host(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; bt DWORD [rbx + FLAGS], 0);
+    }
+
+    /// Keep the host flags in `r15` (across a store's helper call).
+    pub fn capture_flags_r15(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; pushfq ; pop r15);
+    }
+
+    /// Merge flags kept by [`Emitter::capture_flags_r15`].
+    pub fn merge_from_r15(&mut self, from_host: u32, clear: u32) {
+        dynasm!(self.ops ; .arch x64 ; mov rdx, r15);
+        self.merge_from_rdx(from_host, clear);
+    }
+
+    /// Keep the host flags in `rdx` without disturbing them (for a Jcc).
+    pub fn capture_flags_rdx(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; pushfq ; pop rdx);
+    }
+
+    /// Copy host flags into the guest EFLAGS: bits in `from_host` come from
+    /// the host, bits in `clear & !from_host` become 0. Clobbers `rdx`.
+    pub fn merge_flags(&mut self, from_host: u32, clear: u32) {
+        if clear == 0 {
+            return;
+        }
+        dynasm!(self.ops
+            ; .arch x64
+            ; pushfq
+            ; pop rdx
+        );
+        self.merge_from_rdx(from_host, clear);
+    }
+
+    /// The second half of [`Emitter::merge_flags`] (host flags already in
+    /// `rdx`).
+    pub fn merge_from_rdx(&mut self, from_host: u32, clear: u32) {
+        let keep = !clear as i32;
+        dynasm!(self.ops
+            ; .arch x64
+            ; and edx, from_host as i32
+            ; and DWORD [rbx + FLAGS], keep
+            ; or DWORD [rbx + FLAGS], edx
+        );
+    }
+
+    /// Load the guest flags condition `cc` reads into the host flags.
+    /// Clobbers `eax`, `ecx`.
+    pub fn guest_flags_to_host(&mut self, cc: u8) {
+        dynasm!(self.ops ; .arch x64 ; mov eax, DWORD [rbx + FLAGS]);
+        if cond_flags(cc) & FLAG_OF != 0 {
+            // OF: put it in bit 7 of cl and double cl (a signed overflow
+            // exactly when bit 7 was set); SAHF then sets the rest.
+            dynasm!(self.ops
+                ; .arch x64
+                ; mov ecx, eax
+                ; shr ecx, 4
+                ; and cl, 0x80u8 as i8
+                ; add cl, cl
+            );
+        }
+        dynasm!(self.ops ; .arch x64 ; mov ah, al ; sahf);
+    }
+
+    /// `jcc label` on the host flags with the guest's condition code.
+    pub fn jcc(&mut self, cc: u8, l: DynamicLabel) {
+        match cc & 15 {
+            0 => dynasm!(self.ops ; .arch x64 ; jo =>l),
+            1 => dynasm!(self.ops ; .arch x64 ; jno =>l),
+            2 => dynasm!(self.ops ; .arch x64 ; jb =>l),
+            3 => dynasm!(self.ops ; .arch x64 ; jae =>l),
+            4 => dynasm!(self.ops ; .arch x64 ; je =>l),
+            5 => dynasm!(self.ops ; .arch x64 ; jne =>l),
+            6 => dynasm!(self.ops ; .arch x64 ; jbe =>l),
+            7 => dynasm!(self.ops ; .arch x64 ; ja =>l),
+            8 => dynasm!(self.ops ; .arch x64 ; js =>l),
+            9 => dynasm!(self.ops ; .arch x64 ; jns =>l),
+            10 => dynasm!(self.ops ; .arch x64 ; jp =>l),
+            11 => dynasm!(self.ops ; .arch x64 ; jnp =>l),
+            12 => dynasm!(self.ops ; .arch x64 ; jl =>l),
+            13 => dynasm!(self.ops ; .arch x64 ; jge =>l),
+            14 => dynasm!(self.ops ; .arch x64 ; jle =>l),
+            _ => dynasm!(self.ops ; .arch x64 ; jg =>l),
+        }
+    }
+
+    /// `setcc al` with the guest's condition code.
+    pub fn setcc_al(&mut self, cc: u8) {
+        self.bytes(&[0x0F, 0x90 | (cc & 15), 0xC0]);
+    }
+
+    // ---- memory ------------------------------------------------------------
+
+    /// Effective address of `instr`'s memory operand into `r14d` (16-bit
+    /// addressing wraps at 64 KiB).
+    pub fn effective_address(
+        &mut self,
+        base: Option<i32>,
+        index: Option<(i32, u8)>,
+        disp: u32,
+        addr16: bool,
+    ) {
+        let size = if addr16 { 2 } else { 4 };
+        match base {
+            Some(off) => {
+                // mov/movzx r14d, [rbx+off]
+                self.bytes(&[0x44]);
+                self.load_guest(size, 6, off);
+            }
+            None => dynasm!(self.ops ; .arch x64 ; xor r14d, r14d),
+        }
+        if let Some((off, scale)) = index {
+            self.load_guest(size, EAX, off);
+            let d = disp as i32;
+            match scale {
+                1 => dynasm!(self.ops ; .arch x64 ; lea r14d, [r14 + rax + d]),
+                2 => dynasm!(self.ops ; .arch x64 ; lea r14d, [r14 + rax * 2 + d]),
+                4 => dynasm!(self.ops ; .arch x64 ; lea r14d, [r14 + rax * 4 + d]),
+                _ => dynasm!(self.ops ; .arch x64 ; lea r14d, [r14 + rax * 8 + d]),
+            }
+        } else if disp != 0 {
+            dynasm!(self.ops ; .arch x64 ; add r14d, disp as i32);
+        }
+        if addr16 {
+            dynasm!(self.ops ; .arch x64 ; movzx r14d, r14w);
+        }
+    }
+
+    /// Turn the offset in `r14d` into a linear address in `esi` for an
+    /// access of `size` bytes through segment `seg`, jumping to `slow` when
+    /// it must take the checked path.
+    fn linear(&mut self, seg: usize, size: u8, slow: DynamicLabel) {
+        match self.mode.seg(seg) {
+            SegClass::Flat => dynasm!(self.ops ; .arch x64 ; mov esi, r14d),
+            SegClass::Limit => {
+                let limit = RegFile::seg_limit_offset(seg) as i32;
+                let base = RegFile::seg_base_offset(seg) as i32;
+                dynasm!(self.ops
+                    ; .arch x64
+                    ; lea rax, [r14 + (size as i32 - 1)]
+                    ; mov edx, DWORD [rbx + limit]
+                    ; cmp rax, rdx
+                    ; ja =>slow
+                    ; mov esi, r14d
+                    ; add esi, DWORD [rbx + base]
+                );
+            }
+            SegClass::Slow => dynasm!(self.ops ; .arch x64 ; jmp =>slow),
+        }
+    }
+
+    /// TLB lookup of the linear address in `esi` in `view`; on a hit `rax`
+    /// is the addend (host = `rax + rsi`), on a miss jump to `slow`.
+    fn tlb(&mut self, view: TlbView, size: u8, slow: DynamicLabel) {
+        let v = tlb_view_offset(view) as i32;
+        dynasm!(self.ops
+            ; .arch x64
+            ; lea edx, [rsi + (size as i32 - 1)]
+            ; and edx, 0xFFFF_F000u32 as i32
+            ; mov eax, esi
+            ; shr eax, 8
+            ; and eax, 0x3FF0
+            ; cmp edx, DWORD [r12 + rax + v]
+            ; jne =>slow
+            ; mov rax, QWORD [r12 + rax + v + 8]
+        );
+    }
+
+    /// Load `size` bytes at `seg:r14d` into `eax` (zero-extended).
+    pub fn load(&mut self, cur: Cur, seg: usize, size: u8) {
+        let site = self.site(cur, seg, size);
+        let slow = self.ops.new_dynamic_label();
+        let back = self.ops.new_dynamic_label();
+        self.linear(seg, size, slow);
+        if self.mode.seg(seg) != SegClass::Slow {
+            self.tlb(TlbView::Read, size, slow);
+            match size {
+                1 => dynasm!(self.ops ; .arch x64 ; movzx eax, BYTE [rax + rsi]),
+                2 => dynasm!(self.ops ; .arch x64 ; movzx eax, WORD [rax + rsi]),
+                _ => dynasm!(self.ops ; .arch x64 ; mov eax, DWORD [rax + rsi]),
+            }
+        }
+        dynasm!(self.ops ; .arch x64 ; =>back);
+        self.deferred.push(Deferred::Load {
+            entry: slow,
+            back,
+            site,
+        });
+    }
+
+    /// Store `size` bytes of `ecx` at `seg:r14d`.
+    pub fn store(&mut self, cur: Cur, seg: usize, size: u8) {
+        let site = self.site(cur, seg, size);
+        let slow = self.ops.new_dynamic_label();
+        let back = self.ops.new_dynamic_label();
+        self.stored = true;
+        if self.all_stores_slow {
+            dynasm!(self.ops ; .arch x64 ; jmp =>slow);
+        } else {
+            self.linear(seg, size, slow);
+            if self.mode.seg(seg) != SegClass::Slow {
+                self.tlb(TlbView::Write, size, slow);
+                match size {
+                    1 => dynasm!(self.ops ; .arch x64 ; mov BYTE [rax + rsi], cl),
+                    2 => dynasm!(self.ops ; .arch x64 ; mov WORD [rax + rsi], cx),
+                    _ => dynasm!(self.ops ; .arch x64 ; mov DWORD [rax + rsi], ecx),
+                }
+            }
+        }
+        dynasm!(self.ops ; .arch x64 ; =>back);
+        self.deferred.push(Deferred::Store {
+            entry: slow,
+            back,
+            site,
+        });
+    }
+
+    /// After an instruction that stored to memory: leave the block when the
+    /// store asked for attention (self-modifying code, a device).
+    pub fn attention_check(&mut self, cur: Cur) {
+        let entry = self.ops.new_dynamic_label();
+        dynasm!(self.ops
+            ; .arch x64
+            ; cmp DWORD [rbx + ATTENTION], 0
+            ; jne =>entry
+        );
+        self.deferred.push(Deferred::ExitAfter {
+            entry,
+            next_eip: cur.next_eip,
+            rem: cur.rem,
+        });
+    }
+
+    /// Run the instruction on the interpreter through the fallback helper.
+    pub fn fallback(&mut self, cur: Cur, instr: &iced_x86::Instruction, handler: usize) {
+        let s = Box::new(Site {
+            eip: cur.eip,
+            next_eip: cur.next_eip,
+            rem: cur.rem,
+            mode: self.mode.0,
+            seg: sreg::DS as u8,
+            size: 0,
+            handler,
+            instr: *instr,
+        });
+        let site: *const Site = &*s;
+        self.sites.push(s);
+        let exit = self.prelude.exit;
+        dynasm!(self.ops
+            ; .arch x64
+            ; mov rdi, r13
+            ; mov rsi, QWORD site as i64
+        );
+        self.call(self.helpers.fallback as usize);
+        dynasm!(self.ops
+            ; .arch x64
+            ; test eax, eax
+            ; jnz extern exit
+        );
+    }
+
+    // ---- exits -------------------------------------------------------------
+
+    /// Store a constant guest EIP.
+    pub fn set_eip(&mut self, eip: u32) {
+        dynasm!(self.ops ; .arch x64 ; mov DWORD [rbx + EIP], eip as i32);
+    }
+
+    /// Leave to a known EIP: a patchable jump (chaining) to the target block.
+    pub fn direct_exit(&mut self, target: u32, page_lin: u32) {
+        self.set_eip(target);
+        let entry = self.ops.new_dynamic_label();
+        let at = self.ops.offset();
+        // dynasm always encodes a jump to a label as `E9 rel32`: the 5-byte
+        // form that can be patched to reach any block (checked at finish).
+        dynasm!(self.ops ; .arch x64 ; jmp =>entry);
+        let mut slot = Box::new(ExitSlot {
+            jmp_addr: 0,
+            target_eip: target,
+            page_lin,
+            mode: self.mode.0,
+            linked: false,
+        });
+        let p: *mut ExitSlot = &mut *slot;
+        self.exits.push((slot, at));
+        self.deferred.push(Deferred::Chain { entry, slot: p });
+    }
+
+    /// Leave after EIP was set: look up the next block.
+    pub fn dynamic_exit(&mut self) {
+        let d = self.prelude.dyn_exit;
+        dynasm!(self.ops ; .arch x64 ; jmp extern d);
+    }
+
+    /// Leave to the engine right away (state is exact).
+    pub fn exit_to_engine(&mut self) {
+        let e = self.prelude.exit;
+        dynasm!(self.ops ; .arch x64 ; jmp extern e);
+    }
+
+    /// Emit the out-of-line paths and return the code.
+    pub fn finish(mut self) -> Result<(Vec<u8>, Vec<Box<Site>>, Vec<(Box<ExitSlot>, AssemblyOffset)>), String> {
+        let exit = self.prelude.exit;
+        for d in std::mem::take(&mut self.deferred) {
+            match d {
+                Deferred::Load { entry, back, site } => {
+                    dynasm!(self.ops
+                        ; .arch x64
+                        ; =>entry
+                        ; mov rdi, r13
+                        ; mov rsi, QWORD site as i64
+                        ; mov edx, r14d
+                    );
+                    self.call(self.helpers.load as usize);
+                    dynasm!(self.ops
+                        ; .arch x64
+                        ; bt rax, 32
+                        ; jc extern exit
+                        ; jmp =>back
+                    );
+                }
+                Deferred::Store { entry, back, site } => {
+                    dynasm!(self.ops
+                        ; .arch x64
+                        ; =>entry
+                        ; mov rdi, r13
+                        ; mov rsi, QWORD site as i64
+                        ; mov edx, r14d
+                    );
+                    self.call(self.helpers.store as usize);
+                    dynasm!(self.ops
+                        ; .arch x64
+                        ; test eax, eax
+                        ; jnz extern exit
+                        ; jmp =>back
+                    );
+                }
+                Deferred::ExitAfter {
+                    entry,
+                    next_eip,
+                    rem,
+                } => {
+                    dynasm!(self.ops
+                        ; .arch x64
+                        ; =>entry
+                        ; mov DWORD [rbx + EIP], next_eip as i32
+                        ; sub QWORD [rbx + ICOUNT], rem as i32
+                        ; jmp extern exit
+                    );
+                }
+                Deferred::Chain { entry, slot } => {
+                    dynasm!(self.ops
+                        ; .arch x64
+                        ; =>entry
+                        ; mov rdi, r13
+                        ; mov rsi, QWORD slot as i64
+                    );
+                    self.call(self.helpers.chain as usize);
+                    dynasm!(self.ops
+                        ; .arch x64
+                        ; test rax, rax
+                        ; jz extern exit
+                        ; jmp rax
+                    );
+                }
+            }
+        }
+        let code = self.ops.finalize().map_err(|e| format!("{e:?}"))?;
+        if self.exits.iter().any(|(_, at)| code[at.0] != 0xE9) {
+            return Err("a direct exit was not encoded as jmp rel32".into());
+        }
+        Ok((code, self.sites, self.exits))
+    }
+}
