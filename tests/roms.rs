@@ -7,15 +7,10 @@ use libtest_mimic::{Arguments, Failed, Trial};
 
 fn run_rom(asm: std::path::PathBuf, engine: &'static str) -> Result<(), Failed> {
     let bin = common::assemble(&asm)?;
-    let out = common::btvm(&[
-        "run",
-        "--bios",
-        bin.to_str().unwrap(),
-        "--engine",
-        engine,
-        "--max-instructions",
-        "2000000000",
-    ]);
+    let mut args = vec!["run", "--bios", bin.to_str().unwrap()];
+    args.extend(common::engine_args(engine));
+    args.extend(["--max-instructions", "2000000000"]);
+    let out = common::btvm(&args);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let code = out.status.code();
@@ -44,7 +39,8 @@ fn main() {
     let mut trials = Vec::new();
     for rom in roms {
         let stem = rom.file_stem().unwrap().to_string_lossy().into_owned();
-        for (engine, unavailable) in common::engines() {
+        let engines = common::engines().into_iter().chain([("jit-check", None)]);
+        for (engine, unavailable) in engines {
             let name = match unavailable {
                 Some(why) => format!("{stem}::{engine} (skipped: {why})"),
                 None => format!("{stem}::{engine}"),

@@ -94,6 +94,11 @@ impl Jit {
                 return Err("a single block does not fit in the code buffer".into());
             };
             self.buf.seal().map_err(|e| format!("code buffer: {e}"))?;
+            if let Some(dir) = std::env::var_os("BTVM_JIT_DUMP") {
+                // Debugging aid: the host code of every block, for objdump.
+                let name = format!("{:08x}-{:x}.bin", req.eip, entry);
+                let _ = std::fs::write(std::path::Path::new(&dir).join(name), &t.code);
+            }
             let exits = t
                 .exits
                 .into_iter()

@@ -183,7 +183,14 @@ pub fn translate(
                 inline += 1;
             }
             None => {
-                em.fallback(cur, i, resolve(i));
+                // The interpreter's handlers expect instructions decoded at
+                // IP 0 (branch targets relative to the instruction).
+                let off = eip.wrapping_sub(req.eip) as usize;
+                let mut at0 = Instruction::default();
+                let bitness = if code32 { 32 } else { 16 };
+                Decoder::with_ip(bitness, &req.code[off..], 0, DecoderOptions::NONE)
+                    .decode_out(&mut at0);
+                em.fallback(cur, &at0, resolve(&at0));
                 if k + 1 == n && ends_block(i) {
                     em.dynamic_exit();
                     ended = true;

@@ -5,8 +5,8 @@
 //! every byte either engine wrote. The first divergence stops the machine
 //! with the block's disassembly and the differing state.
 //!
-//! Blocks doing port I/O are run once (on the JIT) and not compared: a
-//! device must not see an access twice.
+//! Blocks doing port I/O (or reading the TSC) are run once, on the JIT, and
+//! not compared: a device must not see an access twice, and time moves.
 
 use std::collections::BTreeMap;
 
@@ -34,7 +34,7 @@ fn does_io(i: &Instruction) -> bool {
     use Mnemonic as M;
     matches!(
         i.mnemonic(),
-        M::In | M::Out | M::Insb | M::Insw | M::Insd | M::Outsb | M::Outsw | M::Outsd
+        M::In | M::Out | M::Insb | M::Insw | M::Insd | M::Outsb | M::Outsw | M::Outsd | M::Rdtsc
     )
 }
 
@@ -69,9 +69,9 @@ impl Checker {
             ctx.cpu.flush_tlb_all();
         }
         ctx.mem.set_journal(true);
-        let before = ctx.cpu.clone();
+        let before = Snapshot::of(ctx.cpu);
         let jit_result = normalize(eng.run_block(ctx, entry, irq_pending));
-        let jit_cpu = ctx.cpu.clone();
+        let jit_cpu = Snapshot::of(ctx.cpu);
         let jit_writes = ctx.mem.set_journal(true);
         let mut expected: BTreeMap<u32, u8> = BTreeMap::new();
         for &(p, _) in &jit_writes {
@@ -80,7 +80,12 @@ impl Checker {
         for &(p, old) in jit_writes.iter().rev() {
             ctx.mem.restore_bytes(p, old);
         }
-        *ctx.cpu = before;
+        before.restore(ctx.cpu);
+        if !jit_writes.is_empty() {
+            // The JIT's page walks set accessed/dirty bits that were just
+            // undone: the interpreter must walk (and set them) again.
+            ctx.cpu.flush_tlb_all();
+        }
         let interp_result = normalize(run_interp(
             ctx,
             &mut eng.interp,
@@ -91,7 +96,7 @@ impl Checker {
         for &(p, old) in &interp_writes {
             expected.entry(p).or_insert(old);
         }
-        let mut diffs = state_diffs(&jit_cpu, ctx.cpu);
+        let mut diffs = state_diffs(&jit_cpu, &Snapshot::of(ctx.cpu));
         if jit_result != interp_result {
             diffs.push(format!("outcome: jit {jit_result:?}, interp {interp_result:?}"));
         }
@@ -113,9 +118,57 @@ impl Checker {
     }
 }
 
+/// The CPU state without its TLB (a cache both engines may fill as they
+/// like): cheap enough to take around every block.
+struct Snapshot {
+    regs: btvm_jit::abi::RegFile,
+    cr: [u32; 4],
+    dr: [u32; 8],
+    tables: [crate::cpu::TableReg; 2],
+    ldtr_tr: [btvm_jit::abi::SegCache; 2],
+    cpl: u8,
+    halted: bool,
+    irq_shadow: bool,
+    tsc_offset: u64,
+    sysenter: [u32; 3],
+    fpu: crate::fpu::Fpu,
+}
+
+impl Snapshot {
+    fn of(cpu: &Cpu) -> Self {
+        Snapshot {
+            regs: cpu.regs.clone(),
+            cr: [cpu.cr0, cpu.cr2, cpu.cr3, cpu.cr4],
+            dr: cpu.dr,
+            tables: [cpu.gdtr, cpu.idtr],
+            ldtr_tr: [cpu.ldtr, cpu.tr],
+            cpl: cpu.cpl,
+            halted: cpu.halted,
+            irq_shadow: cpu.irq_shadow,
+            tsc_offset: cpu.tsc_offset,
+            sysenter: cpu.sysenter,
+            fpu: cpu.fpu.clone(),
+        }
+    }
+
+    fn restore(self, cpu: &mut Cpu) {
+        cpu.regs = self.regs;
+        [cpu.cr0, cpu.cr2, cpu.cr3, cpu.cr4] = self.cr;
+        cpu.dr = self.dr;
+        [cpu.gdtr, cpu.idtr] = self.tables;
+        [cpu.ldtr, cpu.tr] = self.ldtr_tr;
+        cpu.cpl = self.cpl;
+        cpu.halted = self.halted;
+        cpu.irq_shadow = self.irq_shadow;
+        cpu.tsc_offset = self.tsc_offset;
+        cpu.sysenter = self.sysenter;
+        cpu.fpu = self.fpu;
+    }
+}
+
 /// Register-level differences between the JIT's and the interpreter's
 /// results.
-fn state_diffs(j: &Cpu, i: &Cpu) -> Vec<String> {
+fn state_diffs(j: &Snapshot, i: &Snapshot) -> Vec<String> {
     let mut d = Vec::new();
     let mut cmp = |what: &str, a: u64, b: u64| {
         if a != b {
@@ -134,9 +187,9 @@ fn state_diffs(j: &Cpu, i: &Cpu) -> Vec<String> {
         cmp("segment selector", a.selector.into(), b.selector.into());
         cmp("segment base", a.base.into(), b.base.into());
     }
-    cmp("cr0", j.cr0.into(), i.cr0.into());
-    cmp("cr2", j.cr2.into(), i.cr2.into());
-    cmp("cr3", j.cr3.into(), i.cr3.into());
+    for (k, name) in ["cr0", "cr2", "cr3", "cr4"].iter().enumerate() {
+        cmp(name, j.cr[k].into(), i.cr[k].into());
+    }
     cmp("cpl", j.cpl.into(), i.cpl.into());
     cmp("halted", j.halted.into(), i.halted.into());
     d

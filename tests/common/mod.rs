@@ -20,7 +20,7 @@ pub fn shared() -> Option<PathBuf> {
 /// The engines every behavioural test runs on, with the reason an engine
 /// is unavailable on this host (reported as skipped).
 pub fn engines() -> Vec<(&'static str, Option<&'static str>)> {
-    vec![("interp", None)]
+    vec![("interp", None), ("jit", None)]
 }
 
 /// Assemble a test ROM with nasm into target/test-roms; panics with a clear
@@ -48,6 +48,15 @@ pub fn assemble(asm: &Path) -> Result<PathBuf, String> {
         ));
     }
     Ok(out)
+}
+
+/// The `btvm run` arguments selecting an engine by its test name:
+/// `jit-check` is the JIT verified block by block against the interpreter.
+pub fn engine_args(engine: &str) -> Vec<&str> {
+    match engine {
+        "jit-check" => vec!["--engine", "jit", "--check"],
+        e => vec!["--engine", e],
+    }
 }
 
 /// Run the btvm binary with arguments.
