@@ -82,3 +82,43 @@ pub fn run(rom: &Path, kind: EngineKind, iters: u64) -> Result<Sample, RunError>
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 64 KiB ROM whose reset vector writes `value` to the debug-exit port.
+    fn exit_rom(value: u8) -> std::path::PathBuf {
+        let mut rom = vec![0xF4u8; 0x10000];
+        // mov al, value; out 0xF4, al; hlt
+        rom[0xFFF0..0xFFF5].copy_from_slice(&[0xB0, value, 0xE6, 0xF4, 0xF4]);
+        let path = std::env::temp_dir().join(format!(
+            "btvm-bench-exit{value}-{}.bin",
+            std::process::id()
+        ));
+        std::fs::write(&path, rom).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_failing_rom_is_reported_with_its_status() {
+        let rom = exit_rom(1);
+        let r = run(&rom, EngineKind::Interp, 0);
+        let _ = std::fs::remove_file(&rom);
+        match r {
+            Err(RunError::Failed(why)) => assert!(why.contains("status 3"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn exit_without_the_marker_is_a_failure() {
+        let rom = exit_rom(0);
+        let r = run(&rom, EngineKind::Interp, 0);
+        let _ = std::fs::remove_file(&rom);
+        match r {
+            Err(RunError::Failed(why)) => assert!(why.contains("without BENCH-DONE"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

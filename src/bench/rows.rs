@@ -85,3 +85,23 @@ pub fn find(name: &str) -> Option<&'static Row> {
 pub fn names() -> String {
     ROWS.iter().map(|r| r.name).collect::<Vec<_>>().join(",")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bench_rom_has_a_row() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/test-roms/bench");
+        let mut stems: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "asm"))
+            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+            .collect();
+        stems.sort();
+        let mut rows: Vec<String> = ROWS.iter().map(|r| r.name.to_string()).collect();
+        rows.sort();
+        assert_eq!(stems, rows);
+    }
+}
