@@ -92,10 +92,8 @@ mod tests {
         let mut rom = vec![0xF4u8; 0x10000];
         // mov al, value; out 0xF4, al; hlt
         rom[0xFFF0..0xFFF5].copy_from_slice(&[0xB0, value, 0xE6, 0xF4, 0xF4]);
-        let path = std::env::temp_dir().join(format!(
-            "btvm-bench-exit{value}-{}.bin",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("btvm-bench-exit{value}-{}.bin", std::process::id()));
         std::fs::write(&path, rom).unwrap();
         path
     }
