@@ -193,6 +193,9 @@ struct BenchArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also write the results as an SVG bar chart (ns/iter, log scale).
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
     /// Where assembled ROMs are cached (default: btvm-bench in the temp dir).
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
@@ -419,6 +422,10 @@ fn bench(a: BenchArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report.to_json())?);
     } else {
         print!("{}", report.to_table());
+    }
+    if let Some(path) = &a.plot {
+        std::fs::write(path, btvm::bench::plot::to_svg(&report))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
     if report.any_failed() {
         eprintln!("btvm bench: some rows failed (FAIL in the table)");

@@ -17,6 +17,7 @@
 pub mod error;
 pub mod in_process;
 pub mod measure;
+pub mod plot;
 pub mod qemu;
 pub mod report;
 pub mod rom;
