@@ -8,6 +8,7 @@
 //! Code map: see ARCHITECTURE.md at the repository root.
 #![deny(unsafe_code)]
 
+pub mod bench;
 pub mod bios;
 pub mod console;
 pub mod cpu;

@@ -46,6 +46,8 @@ enum Command {
     Run(Box<RunArgs>),
     /// Run SingleStepTests conformance vectors (MOO files or directories).
     Sst(SstArgs),
+    /// Time the microbenchmark ROMs (test-roms/bench) per engine and under QEMU.
+    Bench(BenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -173,6 +175,37 @@ struct SstArgs {
     allow_failures: bool,
 }
 
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Engines to run in-process, comma-separated, in column order.
+    #[arg(long, value_name = "LIST", default_value = "interp,jit")]
+    engines: String,
+    /// Rows to run, comma-separated (default: all).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    rows: Vec<String>,
+    /// Also run each ROM under qemu-system-i386 (TCG) as a child process.
+    #[arg(long)]
+    qemu: bool,
+    /// Iterations for every row instead of each row's default.
+    #[arg(long, value_name = "N")]
+    iters: Option<u64>,
+    /// Divide each row's default iterations by 10.
+    #[arg(long)]
+    quick: bool,
+    /// Timed runs per measurement; the fastest counts.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    repeat: u32,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Also write the results as an SVG bar chart (ns/iter, log scale).
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+    /// Where assembled ROMs are cached (default: btvm-bench in the temp dir).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
 fn main() -> ExitCode {
     // A panic must not leave the terminal in raw mode.
     let default_hook = std::panic::take_hook();
@@ -185,6 +218,7 @@ fn main() -> ExitCode {
     let r = match cli.command {
         Command::Run(a) => run(*a),
         Command::Sst(a) => sst(a),
+        Command::Bench(a) => bench(a),
     };
     match r {
         Ok(code) => code,
@@ -369,8 +403,42 @@ fn run(a: RunArgs) -> Result<ExitCode> {
             .map(|(k, v)| format!("{k} {v}"))
             .collect();
         if !engine.is_empty() {
-            eprintln!("btvm: stats: {}: {}", a.engine.kind().name(), engine.join(", "));
+            eprintln!(
+                "btvm: stats: {}: {}",
+                a.engine.kind().name(),
+                engine.join(", ")
+            );
         }
     }
     Ok(ExitCode::from(exit.status()))
+}
+
+fn bench(a: BenchArgs) -> Result<ExitCode> {
+    let opts = btvm::bench::BenchOptions {
+        rows: a.rows,
+        engines: btvm::bench::parse_engines(&a.engines)?,
+        qemu: a.qemu,
+        iters: a.iters,
+        quick: a.quick,
+        repeat: a.repeat,
+        cache: a.cache_dir.map_or_else(
+            btvm::bench::RomCache::in_temp_dir,
+            btvm::bench::RomCache::new,
+        ),
+    };
+    let report = btvm::bench::run(&opts, &mut |what| eprintln!("btvm bench: {what}"))?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+    } else {
+        print!("{}", report.to_table());
+    }
+    if let Some(path) = &a.plot {
+        std::fs::write(path, btvm::bench::plot::to_svg(&report))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
+    if report.any_failed() {
+        eprintln!("btvm bench: some rows failed (FAIL in the table)");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,101 @@
+//! The microbenchmark ROMs (test-roms/bench) and `btvm bench`: every ROM,
+//! assembled with a small ITERS, prints BENCH-DONE and exits through the
+//! debug-exit port with status 1 under every engine; `btvm bench --json`
+//! gives parseable JSON. No timing is asserted.
+
+mod common;
+
+use btvm::bench::rows::ROWS;
+use btvm::bench::RomCache;
+use libtest_mimic::{Arguments, Failed, Trial};
+
+/// Iterations small enough for a debug build.
+const ITERS: u64 = 50;
+
+fn cache() -> RomCache {
+    RomCache::new(common::repo().join("target").join("bench-roms"))
+}
+
+fn run_row(row: &'static btvm::bench::rows::Row, engine: &'static str) -> Result<(), Failed> {
+    let bin = cache().rom(row, ITERS).map_err(|e| e.to_string())?;
+    let out = common::btvm(&[
+        "run",
+        "--bios",
+        bin.to_str().unwrap(),
+        "--engine",
+        engine,
+        "--clock",
+        "virtual",
+        "--serial",
+        "stdio",
+        "--max-instructions",
+        "100000000",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let code = out.status.code();
+    if code != Some(1) || !stdout.contains("BENCH-DONE") || stdout.contains("BENCH-FAIL") {
+        return Err(format!(
+            "exit status {code:?}\n--- serial ---\n{stdout}\n--- stderr ---\n{stderr}"
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn bench_json() -> Result<(), Failed> {
+    let dir = common::repo().join("target").join("bench-roms");
+    let out = common::btvm(&[
+        "bench",
+        "--rows",
+        "alu",
+        "--iters",
+        "1000",
+        "--json",
+        "--cache-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!("status {:?}\n{stdout}\n{stderr}", out.status.code()).into());
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout).map_err(|e| format!("not JSON ({e}):\n{stdout}"))?;
+    let row = &v["rows"][0];
+    if row["row"] != "alu" {
+        return Err(format!("first row is not alu:\n{stdout}").into());
+    }
+    let interp = &row["results"]["interp"];
+    let ns = interp["ns_per_iter"].as_f64();
+    if interp["status"] != "ok" || ns.is_none_or(|ns| ns <= 0.0) {
+        return Err(format!("no positive ns/iter for interp:\n{stdout}").into());
+    }
+    // 15 instructions, plus one when the data-dependent branch falls through.
+    let insns = interp["insns_per_iter"].as_f64().unwrap_or(0.0);
+    if !(15.0..=16.0).contains(&insns) {
+        return Err(
+            format!("alu should retire 15-16 instructions per iteration:\n{stdout}").into(),
+        );
+    }
+    Ok(())
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+    for row in ROWS {
+        for (engine, unavailable) in common::engines() {
+            let name = match unavailable {
+                Some(why) => format!("{}::{engine} (skipped: {why})", row.name),
+                None => format!("{}::{engine}", row.name),
+            };
+            trials.push(
+                Trial::test(name, move || run_row(row, engine))
+                    .with_ignored_flag(unavailable.is_some()),
+            );
+        }
+    }
+    trials.push(Trial::test("bench-json", bench_json));
+    libtest_mimic::run(&args, trials).exit();
+}
