@@ -1,39 +1,45 @@
 //! The code buffer: one host mapping that holds generated code, writable or
 //! executable but never both (W^X). Code is appended at the end; the buffer
 //! is emptied as a whole when full (the block cache is flushed with it).
+//! Only the pages being written change protection (mprotect on a few pages,
+//! not the whole buffer: a whole-buffer change costs a walk of every page).
 //!
 //! A fixed prelude (the entry trampoline and shared stubs) lives at the
 //! start and survives [`CodeBuffer::clear`].
 
-use memmap2::{Mmap, MmapMut};
+#![allow(unsafe_code)]
 
-/// The mapping in one of its two protections.
-enum Protection {
-    Writable(MmapMut),
-    Executable(Mmap),
-}
+use memmap2::MmapMut;
 
 /// A W^X region for generated code.
 pub struct CodeBuffer {
-    map: Option<Protection>,
+    map: MmapMut,
     base: usize,
     len: usize,
     prelude: usize,
     cap: usize,
+    /// Page-aligned byte range currently writable (not executable).
+    open: Option<(usize, usize)>,
 }
+
+const PAGE: usize = 4096;
 
 impl CodeBuffer {
     /// Map `cap` bytes for code.
     pub fn new(cap: usize) -> std::io::Result<Self> {
+        let cap = cap.div_ceil(PAGE) * PAGE;
         let map = MmapMut::map_anon(cap)?;
         let base = map.as_ptr() as usize;
-        Ok(CodeBuffer {
-            map: Some(Protection::Writable(map)),
+        let mut b = CodeBuffer {
+            map,
             base,
             len: 0,
             prelude: 0,
             cap,
-        })
+            open: Some((0, cap)),
+        };
+        b.seal()?;
+        Ok(b)
     }
 
     /// Host address of the first byte.
@@ -56,27 +62,39 @@ impl CodeBuffer {
         self.len
     }
 
-    fn writable(&mut self) -> std::io::Result<&mut MmapMut> {
-        let map = match self.map.take() {
-            Some(Protection::Executable(m)) => m.make_mut()?,
-            Some(Protection::Writable(m)) => m,
-            None => return Err(std::io::Error::other("code buffer lost its mapping")),
-        };
-        self.map = Some(Protection::Writable(map));
-        match &mut self.map {
-            Some(Protection::Writable(m)) => Ok(m),
-            _ => Err(std::io::Error::other("code buffer lost its mapping")),
+    /// Change the protection of the pages covering `off..off + len`.
+    fn protect(&self, off: usize, len: usize, prot: libc::c_int) -> std::io::Result<()> {
+        let start = off / PAGE * PAGE;
+        let end = (off + len).div_ceil(PAGE) * PAGE;
+        // SAFETY: the range is inside our own anonymous mapping (`cap` is a
+        // multiple of the page size and `off + len <= cap`), which no Rust
+        // reference outside this struct points into.
+        let r = unsafe { libc::mprotect((self.base + start) as *mut libc::c_void, end - start, prot) };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
         }
+    }
+
+    /// Make `off..off + len` writable (sealing whatever else was open).
+    fn open(&mut self, off: usize, len: usize) -> std::io::Result<()> {
+        if let Some((s, e)) = self.open {
+            if s <= off && off + len <= e {
+                return Ok(());
+            }
+            self.seal()?;
+        }
+        self.protect(off, len, libc::PROT_READ | libc::PROT_WRITE)?;
+        self.open = Some((off / PAGE * PAGE, (off + len).div_ceil(PAGE) * PAGE));
+        Ok(())
     }
 
     /// Make the buffer executable again (after appending or patching).
     pub fn seal(&mut self) -> std::io::Result<()> {
-        let map = match self.map.take() {
-            Some(Protection::Writable(m)) => m.make_exec()?,
-            Some(Protection::Executable(m)) => m,
-            None => return Err(std::io::Error::other("code buffer lost its mapping")),
-        };
-        self.map = Some(Protection::Executable(map));
+        if let Some((s, e)) = self.open.take() {
+            self.protect(s, e - s, libc::PROT_READ | libc::PROT_EXEC)?;
+        }
         Ok(())
     }
 
@@ -88,7 +106,8 @@ impl CodeBuffer {
             return Ok(None);
         }
         let at = self.len;
-        self.writable()?[at..at + code.len()].copy_from_slice(code);
+        self.open(at, code.len())?;
+        self.map[at..at + code.len()].copy_from_slice(code);
         self.len += code.len();
         Ok(Some(self.base + at))
     }
@@ -100,7 +119,8 @@ impl CodeBuffer {
             .checked_sub(self.base)
             .filter(|o| o + bytes.len() <= self.len)
             .ok_or_else(|| std::io::Error::other("patch outside the code buffer"))?;
-        self.writable()?[off..off + bytes.len()].copy_from_slice(bytes);
+        self.open(off, bytes.len())?;
+        self.map[off..off + bytes.len()].copy_from_slice(bytes);
         Ok(())
     }
 
