@@ -18,16 +18,17 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(900);
 const SELFTEST_CMDLINE: &str = "console=ttyS0 panic=-1 btvm.selftest";
 
 fn engine_args(engine: &str) -> Vec<String> {
-    [
-        "--engine",
-        engine,
+    let mut v: Vec<String> = common::engine_args(engine).into_iter().map(String::from).collect();
+    v.extend(
+        [
         "--clock",
         "virtual",
         "--timeout",
         &BOOT_TIMEOUT.as_secs().to_string(),
-    ]
-    .map(String::from)
-    .to_vec()
+        ]
+        .map(String::from),
+    );
+    v
 }
 
 fn run(args: &[String], marker: Option<&str>) -> Boot {
@@ -65,12 +66,23 @@ fn bundled_selftest(engine: &'static str) -> Result<(), Failed> {
 
 /// Two virtual-clock boots of the same guest give byte-identical output.
 fn bundled_deterministic(engine: &'static str) -> Result<(), Failed> {
-    let mut args = vec!["run".to_string()];
-    args.extend(engine_args(engine));
-    args.extend(["--append".to_string(), SELFTEST_CMDLINE.to_string()]);
+    same_output(engine, engine)
+}
+
+/// Virtual-clock boots of the bundled guest on two engines give
+/// byte-identical serial output (the JIT retires the same instructions at
+/// the same instruction counts as the interpreter).
+fn same_output(first: &str, second: &str) -> Result<(), Failed> {
+    let args = |engine: &str| {
+        let mut args = vec!["run".to_string()];
+        args.extend(engine_args(engine));
+        args.extend(["--append".to_string(), SELFTEST_CMDLINE.to_string()]);
+        args
+    };
+    let (args_a, args_b) = (args(first), args(second));
     let first = std::thread::scope(|s| {
-        let a = s.spawn(|| run(&args, None));
-        let b = run(&args, None);
+        let a = s.spawn(|| run(&args_a, None));
+        let b = run(&args_b, None);
         (a.join().expect("boot thread"), b)
     });
     let (a, b) = first;
@@ -369,6 +381,13 @@ fn main() {
     let args = Arguments::from_args();
     let have_shared = shared().is_some();
     let mut trials = Vec::new();
+    // The bundled guest needs nothing from ../shared.
+    trials.push(Trial::test("bundled-linux-selftest::jit-check", || {
+        bundled_selftest("jit-check")
+    }));
+    trials.push(Trial::test("bundled-linux-jit-output-equals-interp", || {
+        same_output("interp", "jit")
+    }));
     for (engine, unavailable) in common::engines() {
         let skip = |base: String, needs_shared: bool| -> (String, bool) {
             match (unavailable, needs_shared && !have_shared) {

@@ -61,14 +61,20 @@ impl Ctx<'_> {
             Region::Ram(o) | Region::Rom(o) if (phys & 0xFFF) as usize + n <= 0x1000 => {
                 load_le(self.mem.bytes(), o, n)
             }
-            Region::Mmio => self.io.mmio_read(phys, access_size(n)),
+            Region::Mmio => {
+                self.mem.note_mmio();
+                self.io.mmio_read(phys, access_size(n))
+            }
             _ => {
                 let mut v = 0;
                 for i in 0..n {
                     let p = phys.wrapping_add(i as u32);
                     let b = match self.mem.read_u8(p) {
                         Some(b) => b,
-                        None => self.io.mmio_read(p, AccessSize::Byte) as u8,
+                        None => {
+                            self.mem.note_mmio();
+                            self.io.mmio_read(p, AccessSize::Byte) as u8
+                        }
                     };
                     v |= u32::from(b) << (8 * i);
                 }
@@ -88,6 +94,7 @@ impl Ctx<'_> {
                 }
             }
             Region::Mmio => {
+                self.mem.note_mmio();
                 if self.io.mmio_write(phys, access_size(n), v) {
                     self.cpu.regs.attention = 1;
                 }
@@ -96,7 +103,10 @@ impl Ctx<'_> {
                 for i in 0..n {
                     let p = phys.wrapping_add(i as u32);
                     if !self.mem.write_u8(p, (v >> (8 * i)) as u8)
-                        && self.io.mmio_write(p, AccessSize::Byte, v >> (8 * i) & 0xFF)
+                        && {
+                            self.mem.note_mmio();
+                            self.io.mmio_write(p, AccessSize::Byte, v >> (8 * i) & 0xFF)
+                        }
                     {
                         self.cpu.regs.attention = 1;
                     }

@@ -5,8 +5,9 @@
 //! every byte either engine wrote. The first divergence stops the machine
 //! with the block's disassembly and the differing state.
 //!
-//! Blocks doing port I/O (or reading the TSC) are run once, on the JIT, and
-//! not compared: a device must not see an access twice, and time moves.
+//! Blocks doing port I/O, touching device memory or reading the TSC are run
+//! once, on the JIT, and not compared: a device must not see an access
+//! twice, and time moves.
 
 use std::collections::BTreeMap;
 
@@ -69,8 +70,16 @@ impl Checker {
             ctx.cpu.flush_tlb_all();
         }
         ctx.mem.set_journal(true);
+        ctx.mem.take_mmio_touched();
         let before = Snapshot::of(ctx.cpu);
         let jit_result = normalize(eng.run_block(ctx, entry, irq_pending));
+        if ctx.mem.take_mmio_touched() || ctx.cpu.regs.attention != 0 {
+            // Device memory cannot be rolled back, and a block that wrote
+            // translated code (or woke a device) stopped where the replay
+            // would not: keep the JIT's result.
+            self.skipped += 1;
+            return jit_result;
+        }
         let jit_cpu = Snapshot::of(ctx.cpu);
         let jit_writes = ctx.mem.set_journal(true);
         let mut expected: BTreeMap<u32, u8> = BTreeMap::new();

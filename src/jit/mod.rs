@@ -173,7 +173,12 @@ impl Engine for JitEngine {
         self.drain_dirty(ctx.mem);
         while ctx.cpu.regs.icount < end {
             ctx.cpu.regs.settle_flags();
-            let block = self.block_at(ctx);
+            // After STI/MOV SS, or with an interrupt already deliverable, the
+            // interpreter's contract is one instruction, then a look: run
+            // exactly that one.
+            let one = ctx.cpu.irq_shadow
+                || (irq_pending && ctx.cpu.regs.flags & FLAG_IF != 0);
+            let block = if one { None } else { self.block_at(ctx) };
             let step = match block {
                 Some((entry, n, key)) if ctx.cpu.regs.icount + u64::from(n) <= end => {
                     self.block_runs += 1;

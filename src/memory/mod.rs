@@ -55,6 +55,9 @@ pub struct GuestMemory {
     /// `--check`: no write enters the TLB, and RAM writes are journaled
     /// (physical address, old byte) so a block's effects can be undone.
     journal: Option<Vec<(u32, u8)>>,
+    /// While journaling: a device-memory access happened (it cannot be
+    /// undone, so `--check` does not replay that block).
+    mmio_touched: bool,
 }
 
 impl GuestMemory {
@@ -77,6 +80,7 @@ impl GuestMemory {
             code_marked: 0,
             dirty_code: Vec::new(),
             journal: None,
+            mmio_touched: false,
         })
     }
 
@@ -264,6 +268,19 @@ impl GuestMemory {
     #[inline]
     pub fn journaling(&self) -> bool {
         self.journal.is_some()
+    }
+
+    /// Note a device-memory access (see [`GuestMemory::take_mmio_touched`]).
+    #[inline]
+    pub fn note_mmio(&mut self) {
+        if self.journal.is_some() {
+            self.mmio_touched = true;
+        }
+    }
+
+    /// Whether device memory was accessed since the last call.
+    pub fn take_mmio_touched(&mut self) -> bool {
+        std::mem::take(&mut self.mmio_touched)
     }
 
     /// Record the old bytes of a RAM write about to happen.
