@@ -18,13 +18,16 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(900);
 const SELFTEST_CMDLINE: &str = "console=ttyS0 panic=-1 btvm.selftest";
 
 fn engine_args(engine: &str) -> Vec<String> {
-    let mut v: Vec<String> = common::engine_args(engine).into_iter().map(String::from).collect();
+    let mut v: Vec<String> = common::engine_args(engine)
+        .into_iter()
+        .map(String::from)
+        .collect();
     v.extend(
         [
-        "--clock",
-        "virtual",
-        "--timeout",
-        &BOOT_TIMEOUT.as_secs().to_string(),
+            "--clock",
+            "virtual",
+            "--timeout",
+            &BOOT_TIMEOUT.as_secs().to_string(),
         ]
         .map(String::from),
     );
@@ -385,9 +388,10 @@ fn main() {
     trials.push(Trial::test("bundled-linux-selftest::jit-check", || {
         bundled_selftest("jit-check")
     }));
-    trials.push(Trial::test("bundled-linux-jit-output-equals-interp", || {
-        same_output("interp", "jit")
-    }));
+    trials.push(Trial::test(
+        "bundled-linux-jit-output-equals-interp",
+        || same_output("interp", "jit"),
+    ));
     for (engine, unavailable) in common::engines() {
         let skip = |base: String, needs_shared: bool| -> (String, bool) {
             match (unavailable, needs_shared && !have_shared) {

@@ -155,7 +155,9 @@ impl RegFile {
 
     /// Byte offset of segment register `s`'s base.
     pub const fn seg_base_offset(s: usize) -> usize {
-        Self::SEG_OFFSET + s * std::mem::size_of::<SegCache>() + std::mem::offset_of!(SegCache, base)
+        Self::SEG_OFFSET
+            + s * std::mem::size_of::<SegCache>()
+            + std::mem::offset_of!(SegCache, base)
     }
 
     /// Byte offset of segment register `s`'s byte-granular limit.

@@ -69,7 +69,8 @@ impl CodeBuffer {
         // SAFETY: the range is inside our own anonymous mapping (`cap` is a
         // multiple of the page size and `off + len <= cap`), which no Rust
         // reference outside this struct points into.
-        let r = unsafe { libc::mprotect((self.base + start) as *mut libc::c_void, end - start, prot) };
+        let r =
+            unsafe { libc::mprotect((self.base + start) as *mut libc::c_void, end - start, prot) };
         if r == 0 {
             Ok(())
         } else {

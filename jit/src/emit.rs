@@ -746,7 +746,16 @@ impl<'a> Emitter<'a> {
     }
 
     /// Emit the out-of-line paths and return the code.
-    pub fn finish(mut self) -> Result<(Vec<u8>, Vec<Box<Site>>, Vec<(Box<ExitSlot>, AssemblyOffset)>), String> {
+    pub fn finish(
+        mut self,
+    ) -> Result<
+        (
+            Vec<u8>,
+            Vec<Box<Site>>,
+            Vec<(Box<ExitSlot>, AssemblyOffset)>,
+        ),
+        String,
+    > {
         let exit = self.prelude.exit;
         for d in std::mem::take(&mut self.deferred) {
             match d {

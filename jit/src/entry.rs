@@ -72,7 +72,13 @@ pub fn assemble_prelude(base: usize, helpers: &Helpers) -> Result<(Vec<u8>, Prel
 /// `regs` and `tlb` must be valid for reads and writes for the whole run
 /// and not otherwise borrowed, and `ctx` must be what the helpers in the
 /// block's table expect.
-pub unsafe fn enter(prelude: &Prelude, regs: *mut RegFile, tlb: *mut Tlb, ctx: *mut u8, code: usize) {
+pub unsafe fn enter(
+    prelude: &Prelude,
+    regs: *mut RegFile,
+    tlb: *mut Tlb,
+    ctx: *mut u8,
+    code: usize,
+) {
     type Enter = extern "sysv64" fn(*mut RegFile, *mut Tlb, *mut u8, usize);
     // SAFETY: `prelude.enter` is the address of the trampoline assembled by
     // `assemble_prelude` with exactly this signature (System V ABI), in an

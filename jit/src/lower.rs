@@ -31,21 +31,47 @@ pub enum Opnd {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
     /// ADD/OR/ADC/SBB/AND/SUB/XOR/CMP (group-1 digit).
-    Alu { digit: u8, size: u8, dst: Opnd, src: Opnd },
+    Alu {
+        digit: u8,
+        size: u8,
+        dst: Opnd,
+        src: Opnd,
+    },
     /// TEST.
     Test { size: u8, a: Opnd, b: Opnd },
     /// INC/DEC (FE /0 /1), NOT/NEG (F6 /2 /3).
-    Unary { opcode: u8, digit: u8, size: u8, dst: Opnd },
+    Unary {
+        opcode: u8,
+        digit: u8,
+        size: u8,
+        dst: Opnd,
+    },
     /// ROL/ROR/SHL/SHR/SAR by an immediate count below the width.
-    Shift { digit: u8, size: u8, dst: Opnd, count: u8 },
+    Shift {
+        digit: u8,
+        size: u8,
+        dst: Opnd,
+        count: u8,
+    },
     /// MOV between registers, memory and immediates.
     Mov { size: u8, dst: Opnd, src: Opnd },
     /// MOVZX/MOVSX.
-    Movx { sign: bool, dsize: u8, ssize: u8, dst: i32, src: Opnd },
+    Movx {
+        sign: bool,
+        dsize: u8,
+        ssize: u8,
+        dst: i32,
+        src: Opnd,
+    },
     /// LEA.
     Lea { size: u8, dst: i32 },
     /// IMUL r, r/m (, imm).
-    Imul { size: u8, dst: i32, src: Opnd, imm: Option<u32> },
+    Imul {
+        size: u8,
+        dst: i32,
+        src: Opnd,
+        imm: Option<u32>,
+    },
     /// PUSH r/m/imm.
     Push { size: u8, src: Opnd },
     /// POP r.
@@ -57,7 +83,12 @@ pub enum Op {
     /// SETcc r8.
     Setcc { cc: u8, dst: i32 },
     /// CMOVcc r, r.
-    Cmov { cc: u8, size: u8, dst: i32, src: i32 },
+    Cmov {
+        cc: u8,
+        size: u8,
+        dst: i32,
+        src: i32,
+    },
     /// CLC/STC/CMC/CLD/STD: EFLAGS = (EFLAGS & and) | or ^ xor.
     FlagOp { and: u32, or: u32, xor: u32 },
     /// No effect.
@@ -228,7 +259,8 @@ fn seg_index(r: Register) -> Option<usize> {
 /// The memory operand is one generated code can address: a 16/32-bit
 /// base/index form with a segment register.
 fn mem_ok(i: &Instruction) -> bool {
-    let base_ok = i.memory_base() == Register::None || gpr_loc(i.memory_base()).is_some_and(|l| l.1 >= 2);
+    let base_ok =
+        i.memory_base() == Register::None || gpr_loc(i.memory_base()).is_some_and(|l| l.1 >= 2);
     let index_ok =
         i.memory_index() == Register::None || gpr_loc(i.memory_index()).is_some_and(|l| l.1 >= 2);
     base_ok && index_ok && seg_index(i.memory_segment()).is_some()
@@ -471,43 +503,41 @@ pub fn plan(i: &Instruction, mode: ModeKey) -> Option<Op> {
             or: FLAG_DF,
             xor: 0,
         },
-        m if i.is_jcc_short_or_near() || m == M::Jmp || m == M::Call => {
-            match i.op_kind(0) {
-                OpKind::NearBranch16 | OpKind::NearBranch32 if near_ok => {
-                    let target = i.near_branch_target() as u32;
-                    if m == M::Jmp {
-                        Op::Jmp { target }
-                    } else if m == M::Call {
-                        if !stack_ok {
-                            return None;
-                        }
-                        Op::Call {
-                            size: i.stack_pointer_increment().unsigned_abs() as u8,
-                            target,
-                        }
-                    } else {
-                        Op::Jcc {
-                            cc: cc_of(i)?,
-                            target,
-                        }
-                    }
-                }
-                OpKind::Register | OpKind::Memory if near_ok && (m == M::Jmp || m == M::Call) => {
-                    let (src, size) = operand(i, 0)?;
-                    if size != if mode.has(ModeKey::CODE32) { 4 } else { 2 } {
+        m if i.is_jcc_short_or_near() || m == M::Jmp || m == M::Call => match i.op_kind(0) {
+            OpKind::NearBranch16 | OpKind::NearBranch32 if near_ok => {
+                let target = i.near_branch_target() as u32;
+                if m == M::Jmp {
+                    Op::Jmp { target }
+                } else if m == M::Call {
+                    if !stack_ok {
                         return None;
                     }
-                    if m == M::Jmp {
-                        Op::JmpInd { size, src }
-                    } else if stack_ok {
-                        Op::CallInd { size, src }
-                    } else {
-                        return None;
+                    Op::Call {
+                        size: i.stack_pointer_increment().unsigned_abs() as u8,
+                        target,
+                    }
+                } else {
+                    Op::Jcc {
+                        cc: cc_of(i)?,
+                        target,
                     }
                 }
-                _ => return None,
             }
-        }
+            OpKind::Register | OpKind::Memory if near_ok && (m == M::Jmp || m == M::Call) => {
+                let (src, size) = operand(i, 0)?;
+                if size != if mode.has(ModeKey::CODE32) { 4 } else { 2 } {
+                    return None;
+                }
+                if m == M::Jmp {
+                    Op::JmpInd { size, src }
+                } else if stack_ok {
+                    Op::CallInd { size, src }
+                } else {
+                    return None;
+                }
+            }
+            _ => return None,
+        },
         M::Ret if near_ok && stack_ok => {
             let imm = if i.op_count() == 1 {
                 i.immediate16()
@@ -548,7 +578,8 @@ pub fn plan(i: &Instruction, mode: ModeKey) -> Option<Op> {
 fn ea(em: &mut Emitter, i: &Instruction) -> usize {
     let base = gpr_loc(i.memory_base()).map(|l| l.0);
     let index = gpr_loc(i.memory_index()).map(|l| (l.0, i.memory_index_scale() as u8));
-    let addr16 = i.memory_base().is_gpr16() || i.memory_index().is_gpr16()
+    let addr16 = i.memory_base().is_gpr16()
+        || i.memory_index().is_gpr16()
         || (i.memory_base() == Register::None
             && i.memory_index() == Register::None
             && i.memory_displ_size() == 2);
@@ -587,7 +618,15 @@ fn live_merge(u: FlagUse, live: u32) -> (u32, u32) {
 /// A read-modify-write on memory: `op` works on `eax`, then the result is
 /// stored and the flags merged (after the store, so a faulting store
 /// leaves EFLAGS untouched).
-fn rmw(em: &mut Emitter, i: &Instruction, cur: Cur, size: u8, merge: (u32, u32), op: impl FnOnce(&mut Emitter), store: bool) {
+fn rmw(
+    em: &mut Emitter,
+    i: &Instruction,
+    cur: Cur,
+    size: u8,
+    merge: (u32, u32),
+    op: impl FnOnce(&mut Emitter),
+    store: bool,
+) {
     let seg = ea(em, i);
     em.load(cur, seg, size);
     op(em);
@@ -615,7 +654,14 @@ pub struct Deferred {
 /// Emit `op` for instruction `i`. `live` is the set of flags live after
 /// it; with `defer`, a flag merge is left in `rdx` for the Jcc that
 /// follows (returned).
-pub fn emit(em: &mut Emitter, i: &Instruction, cur: Cur, op: Op, live: u32, defer: bool) -> Deferred {
+pub fn emit(
+    em: &mut Emitter,
+    i: &Instruction,
+    cur: Cur,
+    op: Op,
+    live: u32,
+    defer: bool,
+) -> Deferred {
     let u = op.flags();
     let merge = live_merge(u, live);
     let mut out = Deferred::default();
@@ -701,7 +747,15 @@ pub fn emit(em: &mut Emitter, i: &Instruction, cur: Cur, op: Op, live: u32, defe
                 em.unary(opcode, digit, size, Dst::Guest(d));
                 finish(em, &mut out);
             }
-            _ => rmw(em, i, cur, size, merge, |em| em.unary(opcode, digit, size, Dst::Host(EAX)), true),
+            _ => rmw(
+                em,
+                i,
+                cur,
+                size,
+                merge,
+                |em| em.unary(opcode, digit, size, Dst::Host(EAX)),
+                true,
+            ),
         },
         Op::Shift {
             digit,
@@ -841,7 +895,14 @@ fn pop_to_eax(em: &mut Emitter, cur: Cur, size: u8, extra: u16) {
 
 /// Emit a block-ending branch. `deferred` carries a flag merge left by the
 /// previous instruction; `page_lin` is the block's linear page.
-pub fn emit_branch(em: &mut Emitter, i: &Instruction, cur: Cur, op: Op, deferred: Deferred, page_lin: u32) {
+pub fn emit_branch(
+    em: &mut Emitter,
+    i: &Instruction,
+    cur: Cur,
+    op: Op,
+    deferred: Deferred,
+    page_lin: u32,
+) {
     let merge = |em: &mut Emitter| {
         if let Some((h, c)) = deferred.merge {
             em.merge_from_rdx(h, c);

@@ -137,6 +137,9 @@ mod tests {
         assert_eq!(k.seg(sreg::ES), SegClass::Limit);
 
         segs[sreg::ES].attr |= SegCache::ATTR_EXPAND_DOWN;
-        assert_eq!(ModeKey::new(&segs, 3, true, false).seg(sreg::ES), SegClass::Slow);
+        assert_eq!(
+            ModeKey::new(&segs, 3, true, false).seg(sreg::ES),
+            SegClass::Slow
+        );
     }
 }

@@ -82,10 +82,14 @@ impl Jit {
     ) -> Result<Option<&Block>, String> {
         for attempt in 0..2 {
             let base = self.buf.next_addr();
-            let Some(t) = translate(req, base, &self.helpers, self.prelude, resolve, self.opts)? else {
+            let Some(t) = translate(req, base, &self.helpers, self.prelude, resolve, self.opts)?
+            else {
                 return Ok(None);
             };
-            let Some(entry) = self.buf.append(&t.code).map_err(|e| format!("code buffer: {e}"))?
+            let Some(entry) = self
+                .buf
+                .append(&t.code)
+                .map_err(|e| format!("code buffer: {e}"))?
             else {
                 if attempt == 0 {
                     self.flush();
@@ -135,7 +139,9 @@ impl Jit {
         let rel = i32::try_from(rel).map_err(|_| "chain target out of range".to_string())?;
         let mut bytes = [0xE9, 0, 0, 0, 0];
         bytes[1..].copy_from_slice(&rel.to_le_bytes());
-        self.buf.patch(slot.jmp_addr, &bytes).map_err(|e| format!("code buffer: {e}"))?;
+        self.buf
+            .patch(slot.jmp_addr, &bytes)
+            .map_err(|e| format!("code buffer: {e}"))?;
         self.buf.seal().map_err(|e| format!("code buffer: {e}"))?;
         slot.linked = true;
         self.stats.chained += 1;

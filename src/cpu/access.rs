@@ -13,6 +13,12 @@ use super::Cpu;
 use crate::memory::{GuestMemory, Region};
 use crate::platform::{AccessSize, Platform};
 
+/// `RegFile::attention` bit for a write to a page holding translated code:
+/// the JIT leaves its block after the instruction, but an instruction in
+/// progress (REP string) is not cut short, so both engines retire the same
+/// instructions.
+pub const ATTENTION_CODE_WRITE: u32 = 2;
+
 /// Result of something an instruction does.
 pub type Step<T = ()> = Result<T, Stop>;
 
@@ -89,8 +95,9 @@ impl Ctx<'_> {
                 self.mem.record(phys, n);
                 store_le(self.mem.bytes_mut(), o, n, v);
                 if self.mem.note_write(phys, n) {
-                    // Translated code changed: the JIT leaves its block.
-                    self.cpu.regs.attention = 1;
+                    // Translated code changed: the JIT leaves its block
+                    // after this instruction (a REP string runs on).
+                    self.cpu.regs.attention |= ATTENTION_CODE_WRITE;
                 }
             }
             Region::Mmio => {
@@ -102,17 +109,15 @@ impl Ctx<'_> {
             _ => {
                 for i in 0..n {
                     let p = phys.wrapping_add(i as u32);
-                    if !self.mem.write_u8(p, (v >> (8 * i)) as u8)
-                        && {
-                            self.mem.note_mmio();
-                            self.io.mmio_write(p, AccessSize::Byte, v >> (8 * i) & 0xFF)
-                        }
-                    {
+                    if !self.mem.write_u8(p, (v >> (8 * i)) as u8) && {
+                        self.mem.note_mmio();
+                        self.io.mmio_write(p, AccessSize::Byte, v >> (8 * i) & 0xFF)
+                    } {
                         self.cpu.regs.attention = 1;
                     }
                 }
                 if self.mem.has_dirty_code() {
-                    self.cpu.regs.attention = 1;
+                    self.cpu.regs.attention |= ATTENTION_CODE_WRITE;
                 }
             }
         }

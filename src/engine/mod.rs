@@ -62,7 +62,8 @@ pub fn new_engine(kind: EngineKind, check: bool) -> Result<Box<dyn Engine>, crat
     Ok(match kind {
         EngineKind::Interp => Box::new(interp::Interp::new()),
         EngineKind::Jit => Box::new(
-            crate::jit::JitEngine::new(check).map_err(|e| crate::Error::Host(format!("jit: {e}")))?,
+            crate::jit::JitEngine::new(check)
+                .map_err(|e| crate::Error::Host(format!("jit: {e}")))?,
         ),
     })
 }

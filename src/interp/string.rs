@@ -155,7 +155,7 @@ fn string(ctx: &mut Ctx, i: &Instruction, kind: Kind, n: usize) -> Step {
         if count == 0 || done {
             return Ok(());
         }
-        if attention == 0 && ctx.cpu.regs.attention != 0 {
+        if attention & 1 == 0 && ctx.cpu.regs.attention & 1 != 0 {
             // A device wants the run loop (e.g. OUTS to a debug-exit port).
             break;
         }

@@ -57,8 +57,12 @@ impl Checker {
         key: BlockKey,
         irq_pending: bool,
     ) -> Result<(), Stop> {
-        let instrs: Vec<Instruction> =
-            eng.jit.cache.get(&key).map(|b| b.instrs.clone()).unwrap_or_default();
+        let instrs: Vec<Instruction> = eng
+            .jit
+            .cache
+            .get(&key)
+            .map(|b| b.instrs.clone())
+            .unwrap_or_default();
         ctx.cpu.regs.icount_limit = ctx.cpu.regs.icount + u64::from(n);
         if instrs.iter().any(does_io) {
             self.skipped += 1;
@@ -107,12 +111,16 @@ impl Checker {
         }
         let mut diffs = state_diffs(&jit_cpu, &Snapshot::of(ctx.cpu));
         if jit_result != interp_result {
-            diffs.push(format!("outcome: jit {jit_result:?}, interp {interp_result:?}"));
+            diffs.push(format!(
+                "outcome: jit {jit_result:?}, interp {interp_result:?}"
+            ));
         }
         for (&p, &want) in &expected {
             let got = ctx.mem.bytes()[p as usize];
             if got != want {
-                diffs.push(format!("memory {p:#010x}: jit {want:#04x}, interp {got:#04x}"));
+                diffs.push(format!(
+                    "memory {p:#010x}: jit {want:#04x}, interp {got:#04x}"
+                ));
                 if diffs.len() > 16 {
                     break;
                 }

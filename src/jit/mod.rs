@@ -176,8 +176,7 @@ impl Engine for JitEngine {
             // After STI/MOV SS, or with an interrupt already deliverable, the
             // interpreter's contract is one instruction, then a look: run
             // exactly that one.
-            let one = ctx.cpu.irq_shadow
-                || (irq_pending && ctx.cpu.regs.flags & FLAG_IF != 0);
+            let one = ctx.cpu.irq_shadow || (irq_pending && ctx.cpu.regs.flags & FLAG_IF != 0);
             let block = if one { None } else { self.block_at(ctx) };
             let step = match block {
                 Some((entry, n, key)) if ctx.cpu.regs.icount + u64::from(n) <= end => {
@@ -242,6 +241,13 @@ impl JitEngine {
     /// Run a block (and whatever it chains to, up to `icount_limit`) with
     /// the helper context pointing at `ctx`.
     fn run_block(&mut self, ctx: &mut Ctx, entry: usize, irq_pending: bool) -> Result<(), Stop> {
-        helpers::run(&mut self.hctx, &mut self.jit, &self.handlers, ctx, entry, irq_pending)
+        helpers::run(
+            &mut self.hctx,
+            &mut self.jit,
+            &self.handlers,
+            ctx,
+            entry,
+            irq_pending,
+        )
     }
 }
