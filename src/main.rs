@@ -29,6 +29,8 @@ enum EngineArg {
     Interp,
     /// Basic-block translation to x86-64.
     Jit,
+    /// Linux KVM (/dev/kvm): hardware-assisted, not deterministic.
+    Kvm,
 }
 
 impl EngineArg {
@@ -36,6 +38,7 @@ impl EngineArg {
         match self {
             EngineArg::Interp => btvm::engine::EngineKind::Interp,
             EngineArg::Jit => btvm::engine::EngineKind::Jit,
+            EngineArg::Kvm => btvm::engine::EngineKind::Kvm,
         }
     }
 }
@@ -360,7 +363,11 @@ fn run(a: RunArgs) -> Result<ExitCode> {
             .map(|(k, v)| format!("{k} {v}"))
             .collect();
         if !engine.is_empty() {
-            eprintln!("btvm: stats: {}: {}", a.engine.kind().name(), engine.join(", "));
+            eprintln!(
+                "btvm: stats: {}: {}",
+                a.engine.kind().name(),
+                engine.join(", ")
+            );
         }
     }
     Ok(ExitCode::from(exit.status()))

@@ -84,6 +84,26 @@ pub enum Stop {
     Halt,
     /// Exception delivery itself failed three times over: shutdown.
     TripleFault,
+    /// The execution engine cannot go on (the host's KVM refused to run the
+    /// guest state): the machine stops with a one-line reason.
+    EngineFailed(EngineFailure),
+}
+
+/// Why an engine gave up: a fixed description and the host's code for it
+/// (an entry-failure reason, an internal-error suberror, an errno). `Copy`,
+/// so [`Stop`] stays `Copy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EngineFailure {
+    /// What happened, starting with the engine's name ("kvm: ...").
+    pub what: &'static str,
+    /// The host's code for it.
+    pub code: u64,
+}
+
+impl std::fmt::Display for EngineFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (code {:#x})", self.what, self.code)
+    }
 }
 
 impl From<Exception> for Stop {

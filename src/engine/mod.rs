@@ -4,11 +4,16 @@
 //!
 //! - [`interp::Interp`]: the reference interpreter (decode cache + handlers).
 //! - `jit`: basic-block translation to x86-64 (see `crate::jit`).
+//! - [`kvm::Kvm`]: the guest on the host's KVM, with btvm's devices behind
+//!   I/O and MMIO exits.
 
 pub mod interp;
+pub mod kvm;
 
 use crate::cpu::access::Ctx;
 use crate::cpu::exception::Stop;
+use crate::error::Error;
+use crate::machine::clock::ClockKind;
 
 /// Which engine a machine runs (`--engine`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -18,6 +23,8 @@ pub enum EngineKind {
     Interp,
     /// The basic-block JIT.
     Jit,
+    /// Linux KVM (`/dev/kvm`).
+    Kvm,
 }
 
 impl EngineKind {
@@ -26,6 +33,7 @@ impl EngineKind {
         match self {
             EngineKind::Interp => "interp",
             EngineKind::Jit => "jit",
+            EngineKind::Kvm => "kvm",
         }
     }
 }
@@ -52,10 +60,13 @@ pub trait Engine {
     }
 }
 
-/// Build the engine of a kind.
-pub fn new_engine(kind: EngineKind) -> Box<dyn Engine> {
-    match kind {
+/// Build the engine of a kind. Engines that need the host (KVM) can fail:
+/// the error is one line naming what is missing ("kvm: /dev/kvm: ...").
+/// `clock` tells a wall-clock engine how fast virtual time runs.
+pub fn try_new_engine(kind: EngineKind, clock: ClockKind) -> Result<Box<dyn Engine>, Error> {
+    Ok(match kind {
         EngineKind::Interp => Box::new(interp::Interp::new()),
         EngineKind::Jit => Box::new(interp::Interp::new()),
-    }
+        EngineKind::Kvm => Box::new(kvm::Kvm::open(clock)?),
+    })
 }

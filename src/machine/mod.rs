@@ -34,8 +34,8 @@ use crate::cpu::access::Ctx;
 use crate::cpu::exception::Stop;
 use crate::cpu::Cpu;
 use crate::disk::DiskImage;
-use crate::error::Error;
 use crate::engine::{self, Engine, EngineKind};
+use crate::error::Error;
 use crate::loader::bzimage;
 use crate::memory::GuestMemory;
 use btvm_devices::{FloppyMedia, Timed};
@@ -208,7 +208,7 @@ impl Machine {
             cpu: Cpu::new(),
             mem,
             pc,
-            engine: engine::new_engine(cfg.engine),
+            engine: engine::try_new_engine(cfg.engine, cfg.clock)?,
             cfg,
             input: None,
             serial_backlog: VecDeque::new(),
@@ -469,6 +469,7 @@ impl Machine {
             // `step` delivers exceptions; one escaping is a machine bug, so
             // stop with a clear reason rather than run on in a wrong state.
             Stop::Exception(e) => Some(Exit::InternalError(format!("undelivered exception {e:?}"))),
+            Stop::EngineFailed(why) => Some(Exit::EngineFailed(why.to_string())),
         }
     }
 
