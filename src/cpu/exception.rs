@@ -98,11 +98,17 @@ pub struct EngineFailure {
     pub what: &'static str,
     /// The host's code for it.
     pub code: u64,
+    /// Where the guest was (CS selector, EIP), when known.
+    pub at: Option<(u16, u32)>,
 }
 
 impl std::fmt::Display for EngineFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (code {:#x})", self.what, self.code)
+        write!(f, "{} {:#x}", self.what, self.code)?;
+        if let Some((cs, eip)) = self.at {
+            write!(f, " at {cs:04x}:{eip:08x}")?;
+        }
+        Ok(())
     }
 }
 

@@ -113,7 +113,11 @@ fn host_error(what: &str, e: kvm_ioctls::Error) -> Error {
 
 /// An engine failure during a run.
 fn failure(what: &'static str, code: u64) -> Stop {
-    Stop::EngineFailed(EngineFailure { what, code })
+    Stop::EngineFailed(EngineFailure {
+        what,
+        code,
+        at: None,
+    })
 }
 
 /// btvm's CPUID (the interpreter's CPU model) as KVM entries, so a guest
@@ -395,10 +399,10 @@ impl Kvm {
                     self.counts.failed += 1;
                     let what = if ctx.cpu.protected() {
                         "kvm: the host's KVM rejected protected-mode entry: \
-                         KVM_EXIT_FAIL_ENTRY, hardware reason"
+                         KVM_EXIT_FAIL_ENTRY hardware reason"
                     } else {
                         "kvm: the host's KVM rejected real-mode entry: \
-                         KVM_EXIT_FAIL_ENTRY, hardware reason"
+                         KVM_EXIT_FAIL_ENTRY hardware reason"
                     };
                     return (Err(failure(what, reason)), false);
                 }
@@ -409,10 +413,10 @@ impl Kvm {
                     let sub = unsafe { self.vcpu.get_kvm_run().__bindgen_anon_1.internal.suberror };
                     let what = if ctx.cpu.protected() {
                         "kvm: the host's KVM cannot run this protected-mode guest: \
-                         KVM_EXIT_INTERNAL_ERROR, suberror"
+                         KVM_EXIT_INTERNAL_ERROR suberror"
                     } else {
-                        "kvm: the host's KVM cannot run this real-mode guest: \
-                         KVM_EXIT_INTERNAL_ERROR, suberror"
+                        "kvm: the host's KVM cannot run this instruction in real mode: \
+                         KVM_EXIT_INTERNAL_ERROR suberror"
                     };
                     return (Err(failure(what, sub.into())), false);
                 }
@@ -457,7 +461,13 @@ impl Engine for Kvm {
         // before this function returns, on this same thread (`timer()`
         // makes one per thread).
         unsafe { self.timer()?.arm(slice_ns, immediate_exit) };
-        let (result, cut_short) = self.run_slice(ctx, start);
+        let (mut result, cut_short) = self.run_slice(ctx, start);
+        if let Err(Stop::EngineFailed(f)) = &mut result {
+            // Name the instruction KVM gave up on, if the vCPU still says.
+            if let (Ok(r), Ok(s)) = (self.vcpu.get_regs(), self.vcpu.get_sregs()) {
+                f.at = Some((s.cs.selector, r.rip as u32));
+            }
+        }
         if let Some(t) = &mut self.timer {
             t.disarm();
         }
