@@ -299,8 +299,10 @@ mod tests {
     #[test]
     fn reset_state_sends_a_usable_tr_and_keeps_real_mode_segments() {
         let cpu = Cpu::new();
-        let mut template = kvm_sregs::default();
-        template.apic_base = 0xFEE0_0900;
+        let template = kvm_sregs {
+            apic_base: 0xFEE0_0900,
+            ..Default::default()
+        };
         let k = sregs_from_cpu(&cpu, &template);
         assert_eq!(k.apic_base, 0xFEE0_0900, "unmodelled fields kept");
         assert_eq!(
