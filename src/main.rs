@@ -29,6 +29,8 @@ enum EngineArg {
     Interp,
     /// Basic-block translation to x86-64.
     Jit,
+    /// Linux KVM (/dev/kvm): hardware-assisted, not deterministic.
+    Kvm,
 }
 
 impl EngineArg {
@@ -36,6 +38,7 @@ impl EngineArg {
         match self {
             EngineArg::Interp => btvm::engine::EngineKind::Interp,
             EngineArg::Jit => btvm::engine::EngineKind::Jit,
+            EngineArg::Kvm => btvm::engine::EngineKind::Kvm,
         }
     }
 }

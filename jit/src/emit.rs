@@ -101,6 +101,14 @@ enum Deferred {
     },
 }
 
+/// What a finished block is: host code, its call sites, its direct exits
+/// (with the offsets of their patchable jumps).
+pub type Finished = (
+    Vec<u8>,
+    Vec<Box<Site>>,
+    Vec<(Box<ExitSlot>, AssemblyOffset)>,
+);
+
 /// Emits one block.
 pub struct Emitter<'a> {
     /// The assembler (based at the block's final host address).
@@ -746,16 +754,7 @@ impl<'a> Emitter<'a> {
     }
 
     /// Emit the out-of-line paths and return the code.
-    pub fn finish(
-        mut self,
-    ) -> Result<
-        (
-            Vec<u8>,
-            Vec<Box<Site>>,
-            Vec<(Box<ExitSlot>, AssemblyOffset)>,
-        ),
-        String,
-    > {
+    pub fn finish(mut self) -> Result<Finished, String> {
         let exit = self.prelude.exit;
         for d in std::mem::take(&mut self.deferred) {
             match d {

@@ -8,7 +8,7 @@ use crate::engine::EngineKind;
 
 /// Every engine `--engines` accepts, in their usual column order. A new
 /// engine is one more entry here.
-pub const KNOWN_ENGINES: &[EngineKind] = &[EngineKind::Interp, EngineKind::Jit];
+pub const KNOWN_ENGINES: &[EngineKind] = &[EngineKind::Interp, EngineKind::Jit, EngineKind::Kvm];
 
 /// Where a ROM runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -84,9 +84,35 @@ pub enum Stop {
     Halt,
     /// Exception delivery itself failed three times over: shutdown.
     TripleFault,
-    /// The engine cannot go on (a `--check` divergence, a host
-    /// virtualization failure); it holds the message (`Engine::take_failure`).
-    EngineFailure,
+    /// `--check` found the JIT and the interpreter disagreeing; the engine
+    /// holds the report (`Engine::take_failure`).
+    CheckFailed,
+    /// The execution engine cannot go on (the host's KVM refused to run the
+    /// guest state): the machine stops with a one-line reason.
+    EngineFailed(EngineFailure),
+}
+
+/// Why an engine gave up: a fixed description and the host's code for it
+/// (an entry-failure reason, an internal-error suberror, an errno). `Copy`,
+/// so [`Stop`] stays `Copy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EngineFailure {
+    /// What happened, starting with the engine's name ("kvm: ...").
+    pub what: &'static str,
+    /// The host's code for it.
+    pub code: u64,
+    /// Where the guest was (CS selector, EIP), when known.
+    pub at: Option<(u16, u32)>,
+}
+
+impl std::fmt::Display for EngineFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {:#x}", self.what, self.code)?;
+        if let Some((cs, eip)) = self.at {
+            write!(f, " at {cs:04x}:{eip:08x}")?;
+        }
+        Ok(())
+    }
 }
 
 impl From<Exception> for Stop {

@@ -4,11 +4,16 @@
 //!
 //! - [`interp::Interp`]: the reference interpreter (decode cache + handlers).
 //! - `jit`: basic-block translation to x86-64 (see `crate::jit`).
+//! - [`kvm::Kvm`]: the guest on the host's KVM, with btvm's devices behind
+//!   I/O and MMIO exits.
 
 pub mod interp;
+pub mod kvm;
 
 use crate::cpu::access::Ctx;
 use crate::cpu::exception::Stop;
+use crate::error::Error;
+use crate::machine::clock::ClockKind;
 
 /// Which engine a machine runs (`--engine`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -18,6 +23,8 @@ pub enum EngineKind {
     Interp,
     /// The basic-block JIT.
     Jit,
+    /// Linux KVM (`/dev/kvm`).
+    Kvm,
 }
 
 impl EngineKind {
@@ -26,6 +33,7 @@ impl EngineKind {
         match self {
             EngineKind::Interp => "interp",
             EngineKind::Jit => "jit",
+            EngineKind::Kvm => "kvm",
         }
     }
 }
@@ -51,19 +59,26 @@ pub trait Engine {
         Vec::new()
     }
 
-    /// After [`Stop::EngineFailure`]: what went wrong, in one message.
+    /// After [`Stop::CheckFailed`]: what went wrong, in one message.
     fn take_failure(&mut self) -> Option<String> {
         None
     }
 }
 
-/// Build the engine of a kind (`check`: `--engine jit --check`).
-pub fn new_engine(kind: EngineKind, check: bool) -> Result<Box<dyn Engine>, crate::Error> {
+/// Build the engine of a kind. Engines that need the host (KVM) can fail:
+/// the error is one line naming what is missing ("kvm: /dev/kvm: ...").
+/// `clock` tells a wall-clock engine how fast virtual time runs; `check`
+/// is `--engine jit --check`.
+pub fn try_new_engine(
+    kind: EngineKind,
+    clock: ClockKind,
+    check: bool,
+) -> Result<Box<dyn Engine>, Error> {
     Ok(match kind {
         EngineKind::Interp => Box::new(interp::Interp::new()),
         EngineKind::Jit => Box::new(
-            crate::jit::JitEngine::new(check)
-                .map_err(|e| crate::Error::Host(format!("jit: {e}")))?,
+            crate::jit::JitEngine::new(check).map_err(|e| Error::Host(format!("jit: {e}")))?,
         ),
+        EngineKind::Kvm => Box::new(kvm::Kvm::open(clock)?),
     })
 }

@@ -131,7 +131,7 @@ impl Checker {
             return interp_result;
         }
         self.failure = Some(report(&key, &instrs, &diffs));
-        Err(Stop::EngineFailure)
+        Err(Stop::CheckFailed)
     }
 }
 

@@ -31,6 +31,9 @@ pub enum Exit {
     Signal,
     /// btvm itself failed (a bug, reported rather than hidden).
     InternalError(String),
+    /// The execution engine could not go on: the host refused the guest
+    /// state (e.g. a host KVM that cannot enter protected mode).
+    EngineFailed(String),
 }
 
 impl Exit {
@@ -47,6 +50,8 @@ impl Exit {
             Exit::InstructionLimit(_) | Exit::Timeout(_) => 124,
             Exit::Signal => 130,
             Exit::InternalError(_) => 70,
+            // EX_UNAVAILABLE: the host cannot run this guest this way.
+            Exit::EngineFailed(_) => 69,
         }
     }
 
@@ -75,6 +80,7 @@ impl Exit {
             Exit::ScreenMarker => "the --exit-on-screen text appeared on the screen".to_string(),
             Exit::Signal => "stopped by a signal".to_string(),
             Exit::InternalError(what) => format!("internal error: {what}"),
+            Exit::EngineFailed(what) => what.clone(),
         }
     }
 }

@@ -211,7 +211,7 @@ impl Machine {
             cpu: Cpu::new(),
             mem,
             pc,
-            engine: engine::new_engine(cfg.engine, cfg.check)?,
+            engine: engine::try_new_engine(cfg.engine, cfg.clock, cfg.check)?,
             cfg,
             input: None,
             serial_backlog: VecDeque::new(),
@@ -472,11 +472,12 @@ impl Machine {
             // `step` delivers exceptions; one escaping is a machine bug, so
             // stop with a clear reason rather than run on in a wrong state.
             Stop::Exception(e) => Some(Exit::InternalError(format!("undelivered exception {e:?}"))),
-            Stop::EngineFailure => Some(Exit::InternalError(
+            Stop::CheckFailed => Some(Exit::InternalError(
                 self.engine
                     .take_failure()
                     .unwrap_or_else(|| "the engine stopped".to_string()),
             )),
+            Stop::EngineFailed(why) => Some(Exit::EngineFailed(why.to_string())),
         }
     }
 

@@ -112,6 +112,13 @@ impl GuestMemory {
         self.ram_size
     }
 
+    /// Size in bytes of the BIOS ROM image mapped below 1 MiB and 4 GiB
+    /// (64 or 128 KiB); it sits right after RAM in the host mapping. The KVM
+    /// engine lays out its memory slots from this.
+    pub fn rom_size(&self) -> u32 {
+        self.rom_size
+    }
+
     /// Host address of mapping offset 0 (TLB addends are relative to it).
     #[inline]
     pub fn host_base(&self) -> usize {

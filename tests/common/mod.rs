@@ -20,7 +20,28 @@ pub fn shared() -> Option<PathBuf> {
 /// The engines every behavioural test runs on, with the reason an engine
 /// is unavailable on this host (reported as skipped).
 pub fn engines() -> Vec<(&'static str, Option<&'static str>)> {
-    vec![("interp", None), ("jit", None)]
+    vec![("interp", None), ("jit", None), ("kvm", kvm_unavailable())]
+}
+
+/// Why the kvm engine cannot run here (`/dev/kvm` cannot be opened), or
+/// `None` when it can.
+pub fn kvm_unavailable() -> Option<&'static str> {
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+    {
+        Ok(_) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("no /dev/kvm"),
+        Err(_) => Some("/dev/kvm cannot be opened"),
+    }
+}
+
+/// The host's `/dev/kvm` is PVM (a paravirtual nested KVM, module
+/// `kvm_pvm`): it emulates real mode instruction by instruction and cannot
+/// run 32-bit protected mode (see ../shared/guests/README.md).
+pub fn kvm_is_pvm() -> bool {
+    Path::new("/sys/module/kvm_pvm").exists()
 }
 
 /// Assemble a test ROM with nasm into target/test-roms; panics with a clear
