@@ -9,7 +9,7 @@ fn run_rom(asm: std::path::PathBuf, engine: &'static str) -> Result<(), Failed> 
     let bin = common::assemble(&asm)?;
     let mut args = vec!["run", "--bios", bin.to_str().unwrap()];
     args.extend(common::engine_args(engine));
-    args.extend(["--max-instructions", "2000000000"]);
+    args.extend(["--clock", "virtual", "--max-instructions", "2000000000"]);
     let out = common::btvm(&args);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);

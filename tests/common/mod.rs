@@ -51,6 +51,11 @@ pub fn assemble(asm: &Path) -> Result<PathBuf, String> {
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let stem = asm.file_stem().unwrap().to_string_lossy().into_owned();
     let out = out_dir.join(format!("{stem}.bin"));
+    // Several trials assemble the same ROM at once: write a private file
+    // and rename it into place, so no trial reads a half-written ROM.
+    let tmp = out_dir
+        .join(format!("{stem}.{:?}.tmp", std::thread::current().id()))
+        .with_extension(format!("{}.tmp", std::process::id()));
     let inc = repo().join("test-roms").join("include");
     let r = Command::new("nasm")
         .arg("-f")
@@ -58,7 +63,7 @@ pub fn assemble(asm: &Path) -> Result<PathBuf, String> {
         .arg(format!("-I{}/", inc.display()))
         .arg(asm)
         .arg("-o")
-        .arg(&out)
+        .arg(&tmp)
         .output()
         .map_err(|e| format!("cannot run nasm ({e}); install it: apt-get install -y nasm"))?;
     if !r.status.success() {
@@ -68,6 +73,7 @@ pub fn assemble(asm: &Path) -> Result<PathBuf, String> {
             String::from_utf8_lossy(&r.stderr)
         ));
     }
+    std::fs::rename(&tmp, &out).map_err(|e| format!("{}: {e}", out.display()))?;
     Ok(out)
 }
 
