@@ -66,11 +66,10 @@ impl CodeBuffer {
     fn protect(&self, off: usize, len: usize, prot: libc::c_int) -> std::io::Result<()> {
         let start = off / PAGE * PAGE;
         let end = (off + len).div_ceil(PAGE) * PAGE;
-        // SAFETY: the range is inside our own anonymous mapping (`cap` is a
-        // multiple of the page size and `off + len <= cap`), which no Rust
-        // reference outside this struct points into.
-        let r =
-            unsafe { libc::mprotect((self.base + start) as *mut libc::c_void, end - start, prot) };
+        let ptr = (self.base + start) as *mut libc::c_void;
+        // SAFETY: the range lies inside our own anonymous mapping (`cap` is
+        // page-aligned, `off + len <= cap`); no outside reference points in.
+        let r = unsafe { libc::mprotect(ptr, end - start, prot) };
         if r == 0 {
             Ok(())
         } else {

@@ -15,10 +15,12 @@
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 
-use crate::abi::{sreg, tlb_view_offset, RegFile, TlbView};
+use crate::abi::{sreg, RegFile};
 use crate::flags::{FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF};
 use crate::helpers::{ExitSlot, Helpers, Site};
-use crate::mode::{ModeKey, SegClass};
+use crate::mode::ModeKey;
+
+mod memory;
 
 /// The assembler generated code is written with.
 pub type Ops = VecAssembler<X64Relocation>;
@@ -228,43 +230,38 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// `op dst, src` for the ALU group (digit: ADD 0, OR 1, ADC 2, SBB 3,
-    /// AND 4, SUB 5, XOR 6, CMP 7), on a host register or a guest register
-    /// in the register file. A guest-register source is first loaded into
-    /// `edx`.
-    pub fn alu(&mut self, digit: u8, size: u8, dst: Dst, src: Src) {
+    /// The two-form encodings shared by ALU, TEST and MOV: `reg_op /r`
+    /// for a register source, `imm_op /digit imm` for an immediate (the low
+    /// opcode bit selects 8 or 16/32 bits). A guest-register source is
+    /// first loaded into `edx`.
+    fn rm_form(&mut self, size: u8, reg_op: u8, imm_op: u8, digit: u8, dst: Dst, src: Src) {
         let src = self.src_to_host(size, src, EDX);
+        let wide = u8::from(size != 1);
         self.prefix(size);
         match src {
             Src::Host(r) => {
-                self.bytes(&[digit << 3 | u8::from(size != 1)]);
+                self.bytes(&[reg_op | wide]);
                 self.modrm(r, dst);
             }
             Src::Imm(v) => {
-                self.bytes(&[if size == 1 { 0x80 } else { 0x81 }]);
+                self.bytes(&[imm_op | wide]);
                 self.modrm(digit, dst);
                 self.imm(size, v);
             }
-            Src::Guest(_) => unreachable!("loaded above"),
+            Src::Guest(_) => unreachable!("loaded by src_to_host"),
         }
+    }
+
+    /// `op dst, src` for the ALU group (digit: ADD 0, OR 1, ADC 2, SBB 3,
+    /// AND 4, SUB 5, XOR 6, CMP 7), on a host register or a guest register
+    /// in the register file.
+    pub fn alu(&mut self, digit: u8, size: u8, dst: Dst, src: Src) {
+        self.rm_form(size, digit << 3, 0x80, digit, dst, src);
     }
 
     /// `test dst, src`.
     pub fn test(&mut self, size: u8, dst: Dst, src: Src) {
-        let src = self.src_to_host(size, src, EDX);
-        self.prefix(size);
-        match src {
-            Src::Host(r) => {
-                self.bytes(&[0x84 | u8::from(size != 1)]);
-                self.modrm(r, dst);
-            }
-            Src::Imm(v) => {
-                self.bytes(&[0xF6 | u8::from(size != 1)]);
-                self.modrm(0, dst);
-                self.imm(size, v);
-            }
-            Src::Guest(_) => unreachable!("loaded above"),
-        }
+        self.rm_form(size, 0x84, 0xF6, 0, dst, src);
     }
 
     /// Group 3/4/5 unary operations: `inc` (FE/0), `dec` (FE/1), `not`
@@ -285,20 +282,7 @@ impl<'a> Emitter<'a> {
 
     /// `mov dst, src` of `size` bytes (no flags).
     pub fn mov(&mut self, size: u8, dst: Dst, src: Src) {
-        let src = self.src_to_host(size, src, EDX);
-        self.prefix(size);
-        match src {
-            Src::Host(r) => {
-                self.bytes(&[0x88 | u8::from(size != 1)]);
-                self.modrm(r, dst);
-            }
-            Src::Imm(v) => {
-                self.bytes(&[0xC6 | u8::from(size != 1)]);
-                self.modrm(0, dst);
-                self.imm(size, v);
-            }
-            Src::Guest(_) => unreachable!("loaded above"),
-        }
+        self.rm_form(size, 0x88, 0xC6, 0, dst, src);
     }
 
     /// Load a guest register of `size` bytes zero-extended into host `reg`.
@@ -542,148 +526,6 @@ impl<'a> Emitter<'a> {
     /// `setcc al` with the guest's condition code.
     pub fn setcc_al(&mut self, cc: u8) {
         self.bytes(&[0x0F, 0x90 | (cc & 15), 0xC0]);
-    }
-
-    // ---- memory ------------------------------------------------------------
-
-    /// Effective address of `instr`'s memory operand into `r14d` (16-bit
-    /// addressing wraps at 64 KiB).
-    pub fn effective_address(
-        &mut self,
-        base: Option<i32>,
-        index: Option<(i32, u8)>,
-        disp: u32,
-        addr16: bool,
-    ) {
-        let size = if addr16 { 2 } else { 4 };
-        match base {
-            Some(off) => {
-                // mov/movzx r14d, [rbx+off]
-                self.bytes(&[0x44]);
-                self.load_guest(size, 6, off);
-            }
-            None => dynasm!(self.ops ; .arch x64 ; xor r14d, r14d),
-        }
-        if let Some((off, scale)) = index {
-            self.load_guest(size, EAX, off);
-            let d = disp as i32;
-            match scale {
-                1 => dynasm!(self.ops ; .arch x64 ; lea r14d, [r14 + rax + d]),
-                2 => dynasm!(self.ops ; .arch x64 ; lea r14d, [r14 + rax * 2 + d]),
-                4 => dynasm!(self.ops ; .arch x64 ; lea r14d, [r14 + rax * 4 + d]),
-                _ => dynasm!(self.ops ; .arch x64 ; lea r14d, [r14 + rax * 8 + d]),
-            }
-        } else if disp != 0 {
-            dynasm!(self.ops ; .arch x64 ; add r14d, disp as i32);
-        }
-        if addr16 {
-            dynasm!(self.ops ; .arch x64 ; movzx r14d, r14w);
-        }
-    }
-
-    /// Turn the offset in `r14d` into a linear address in `esi` for an
-    /// access of `size` bytes through segment `seg`, jumping to `slow` when
-    /// it must take the checked path.
-    fn linear(&mut self, seg: usize, size: u8, slow: DynamicLabel) {
-        match self.mode.seg(seg) {
-            SegClass::Flat => dynasm!(self.ops ; .arch x64 ; mov esi, r14d),
-            SegClass::Limit => {
-                let limit = RegFile::seg_limit_offset(seg) as i32;
-                let base = RegFile::seg_base_offset(seg) as i32;
-                dynasm!(self.ops
-                    ; .arch x64
-                    ; lea rax, [r14 + (size as i32 - 1)]
-                    ; mov edx, DWORD [rbx + limit]
-                    ; cmp rax, rdx
-                    ; ja =>slow
-                    ; mov esi, r14d
-                    ; add esi, DWORD [rbx + base]
-                );
-            }
-            SegClass::Slow => dynasm!(self.ops ; .arch x64 ; jmp =>slow),
-        }
-    }
-
-    /// TLB lookup of the linear address in `esi` in `view`; on a hit `rax`
-    /// is the addend (host = `rax + rsi`), on a miss jump to `slow`.
-    fn tlb(&mut self, view: TlbView, size: u8, slow: DynamicLabel) {
-        let v = tlb_view_offset(view) as i32;
-        dynasm!(self.ops
-            ; .arch x64
-            ; lea edx, [rsi + (size as i32 - 1)]
-            ; and edx, 0xFFFF_F000u32 as i32
-            ; mov eax, esi
-            ; shr eax, 8
-            ; and eax, 0x3FF0
-            ; cmp edx, DWORD [r12 + rax + v]
-            ; jne =>slow
-            ; mov rax, QWORD [r12 + rax + v + 8]
-        );
-    }
-
-    /// Load `size` bytes at `seg:r14d` into `eax` (zero-extended).
-    pub fn load(&mut self, cur: Cur, seg: usize, size: u8) {
-        let site = self.site(cur, seg, size);
-        let slow = self.ops.new_dynamic_label();
-        let back = self.ops.new_dynamic_label();
-        self.linear(seg, size, slow);
-        if self.mode.seg(seg) != SegClass::Slow {
-            self.tlb(TlbView::Read, size, slow);
-            match size {
-                1 => dynasm!(self.ops ; .arch x64 ; movzx eax, BYTE [rax + rsi]),
-                2 => dynasm!(self.ops ; .arch x64 ; movzx eax, WORD [rax + rsi]),
-                _ => dynasm!(self.ops ; .arch x64 ; mov eax, DWORD [rax + rsi]),
-            }
-        }
-        dynasm!(self.ops ; .arch x64 ; =>back);
-        self.deferred.push(Deferred::Load {
-            entry: slow,
-            back,
-            site,
-        });
-    }
-
-    /// Store `size` bytes of `ecx` at `seg:r14d`.
-    pub fn store(&mut self, cur: Cur, seg: usize, size: u8) {
-        let site = self.site(cur, seg, size);
-        let slow = self.ops.new_dynamic_label();
-        let back = self.ops.new_dynamic_label();
-        self.stored = true;
-        if self.all_stores_slow {
-            dynasm!(self.ops ; .arch x64 ; jmp =>slow);
-        } else {
-            self.linear(seg, size, slow);
-            if self.mode.seg(seg) != SegClass::Slow {
-                self.tlb(TlbView::Write, size, slow);
-                match size {
-                    1 => dynasm!(self.ops ; .arch x64 ; mov BYTE [rax + rsi], cl),
-                    2 => dynasm!(self.ops ; .arch x64 ; mov WORD [rax + rsi], cx),
-                    _ => dynasm!(self.ops ; .arch x64 ; mov DWORD [rax + rsi], ecx),
-                }
-            }
-        }
-        dynasm!(self.ops ; .arch x64 ; =>back);
-        self.deferred.push(Deferred::Store {
-            entry: slow,
-            back,
-            site,
-        });
-    }
-
-    /// After an instruction that stored to memory: leave the block when the
-    /// store asked for attention (self-modifying code, a device).
-    pub fn attention_check(&mut self, cur: Cur) {
-        let entry = self.ops.new_dynamic_label();
-        dynasm!(self.ops
-            ; .arch x64
-            ; cmp DWORD [rbx + ATTENTION], 0
-            ; jne =>entry
-        );
-        self.deferred.push(Deferred::ExitAfter {
-            entry,
-            next_eip: cur.next_eip,
-            rem: cur.rem,
-        });
     }
 
     /// Run the instruction on the interpreter through the fallback helper.

@@ -21,7 +21,8 @@
 //! - `helpers.rs`   helper table and call-site records
 //! - `code.rs`      W^X code buffer
 //! - `emit.rs`      host-code emitter: TLB fast paths, flags, exits
-//! - `lower.rs`     guest instruction -> plan -> host code
+//! - `plan.rs`      guest instruction -> plan (inline or interpreter fallback)
+//! - `lower.rs`     plan -> host code
 //! - `translate.rs` block decoding, flag liveness, emission
 //! - `cache.rs`     block cache with per-page invalidation
 //! - `entry.rs`     prelude and the jump into generated code (unsafe)
@@ -38,5 +39,6 @@ pub mod flags;
 pub mod helpers;
 pub mod lower;
 pub mod mode;
+pub mod plan;
 pub mod runtime;
 pub mod translate;

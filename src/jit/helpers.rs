@@ -8,7 +8,6 @@
 #![allow(unsafe_code)]
 
 use btvm_jit::abi::{gpr, sreg, Tlb};
-use btvm_jit::cache::BlockKey;
 use btvm_jit::flags::FLAG_IF;
 use btvm_jit::helpers::{ExitSlot, Helpers, Site, CONTINUE, EXIT, LOAD_EXIT_BIT};
 use btvm_jit::runtime::Jit;
@@ -76,10 +75,9 @@ pub fn run(
     let regs: *mut btvm_jit::abi::RegFile = &mut ctx.cpu.regs;
     let tlb: *mut Tlb = &mut *ctx.cpu.tlb;
     let prelude = *jit.prelude();
-    // SAFETY: the prelude and `entry` come from this `Jit`'s executable
-    // buffer; `regs`, `tlb` and `h` point into live objects that nothing
-    // else touches until `enter` returns (helpers reach them only through
-    // `h`, one call at a time); `h.ctx` outlives the call.
+    // SAFETY: prelude and `entry` are this Jit's live code; `regs`, `tlb`,
+    // `h` (and `h.ctx`) outlive the call and are reached only through `h`,
+    // one helper call at a time.
     unsafe {
         btvm_jit::entry::enter(&prelude, regs, tlb, (h as *mut HelperCtx).cast(), entry);
     }
@@ -222,23 +220,11 @@ fn find(h: &HelperCtx, ctx: &Ctx, jit: &Jit) -> Option<usize> {
     }
     let cpu = &*ctx.cpu;
     let cs = &cpu.regs.seg[sreg::CS];
-    let eip = cpu.regs.eip;
-    if eip > cs.limit {
+    if cpu.regs.eip > cs.limit {
         return None;
     }
-    let lin = cs.base.wrapping_add(eip);
-    let e = &cpu.tlb.exec[Tlb::index(lin)];
-    if e.tag != lin & !0xFFF {
-        return None;
-    }
-    let key = BlockKey {
-        eip,
-        cs_base: cs.base,
-        mode: super::mode_key(cpu),
-    };
-    let b = jit.cache.get(&key)?;
-    (b.phys == e.phys | (lin & 0xFFF) && super::fits_cs(b.guest_len, eip, cs.limit, key.mode))
-        .then_some(b.entry)
+    let phys = super::exec_phys(cpu, cs.base.wrapping_add(cpu.regs.eip))?;
+    super::cached_block(jit, cpu, &super::block_key(cpu), phys).map(|b| b.entry)
 }
 
 extern "sysv64" fn lookup(p: *mut u8) -> *const u8 {

@@ -18,6 +18,7 @@ mod helpers;
 use std::collections::HashMap;
 
 use btvm_jit::abi::{sreg, TlbView};
+use btvm_jit::cache::{Block, BlockKey};
 use btvm_jit::flags::FLAG_IF;
 use btvm_jit::mode::ModeKey;
 use btvm_jit::runtime::{Jit, DEFAULT_CODE_BYTES};
@@ -90,25 +91,23 @@ impl JitEngine {
 
     /// Find or translate the block at CS:EIP; `None`: interpret one
     /// instruction instead.
-    fn block_at(&mut self, ctx: &mut Ctx) -> Option<(usize, u32, btvm_jit::cache::BlockKey)> {
+    fn block_at(&mut self, ctx: &mut Ctx) -> Option<(usize, u32, BlockKey)> {
         let cs = ctx.cpu.regs.seg[sreg::CS];
         let eip = ctx.cpu.regs.eip;
         if eip > cs.limit {
             return None;
         }
-        let mode = mode_key(ctx.cpu);
         let lin = cs.base.wrapping_add(eip);
-        let phys = ctx.cpu.translate_fill(ctx.mem, lin, TlbView::Exec).ok()?;
-        let key = btvm_jit::cache::BlockKey {
-            eip,
-            cs_base: cs.base,
-            mode,
+        // The exec TLB first: a page walk only on a miss.
+        let phys = match exec_phys(ctx.cpu, lin) {
+            Some(p) => p,
+            None => ctx.cpu.translate_fill(ctx.mem, lin, TlbView::Exec).ok()?,
         };
-        if let Some(b) = self.jit.cache.get(&key) {
-            if b.phys == phys && fits_cs(b.guest_len, eip, cs.limit, mode) {
-                return Some((b.entry, b.instrs.len() as u32, key));
-            }
+        let key = block_key(ctx.cpu);
+        if let Some(b) = cached_block(&self.jit, ctx.cpu, &key, phys) {
+            return Some((b.entry, b.instrs.len() as u32, key));
         }
+        let mode = key.mode;
         let page = phys >> 12;
         if self.smc_drops.get(&page).is_some_and(|&n| n >= SMC_GIVE_UP) {
             return None;
@@ -158,10 +157,33 @@ impl JitEngine {
     }
 }
 
-/// Whether a block of `len` guest bytes at `eip` is inside the CS limit
-/// (always, when the mode key says CS covers every EIP).
-fn fits_cs(len: u32, eip: u32, limit: u32, mode: ModeKey) -> bool {
-    mode.has(ModeKey::CS_FULL) || u64::from(eip) + u64::from(len) - 1 <= u64::from(limit)
+/// The physical address of linear `lin` if the exec TLB has its page.
+#[inline]
+fn exec_phys(cpu: &Cpu, lin: u32) -> Option<u32> {
+    let e = &cpu.tlb.exec[btvm_jit::abi::Tlb::index(lin)];
+    (e.tag == lin & !0xFFF).then_some(e.phys | (lin & 0xFFF))
+}
+
+/// The block-cache key for the CPU's CS:EIP and mode.
+#[inline]
+fn block_key(cpu: &Cpu) -> BlockKey {
+    BlockKey {
+        eip: cpu.regs.eip,
+        cs_base: cpu.regs.seg[sreg::CS].base,
+        mode: mode_key(cpu),
+    }
+}
+
+/// The cached block for `key` if it was translated from `phys` and lies
+/// inside the CS limit (always, when the mode key says CS covers every
+/// EIP): the one validity check the engine and the lookup helper share.
+#[inline]
+fn cached_block<'j>(jit: &'j Jit, cpu: &Cpu, key: &BlockKey, phys: u32) -> Option<&'j Block> {
+    let b = jit.cache.get(key)?;
+    let limit = cpu.regs.seg[sreg::CS].limit;
+    let fits = key.mode.has(ModeKey::CS_FULL)
+        || u64::from(key.eip) + u64::from(b.guest_len) - 1 <= u64::from(limit);
+    (b.phys == phys && fits).then_some(b)
 }
 
 impl Engine for JitEngine {

@@ -36,10 +36,9 @@ extern "C" fn on_kick(_signal: libc::c_int) {
         .try_with(Cell::get)
         .unwrap_or(std::ptr::null_mut());
     if !p.is_null() {
-        // SAFETY: `p` was set by `SliceTimer::arm` on this thread to the
-        // `immediate_exit` byte of a live kvm_run mapping and is cleared by
-        // `disarm` before that mapping can go away; a volatile byte store
-        // is async-signal-safe.
+        // SAFETY: `arm` set `p` on this thread to the live kvm_run's
+        // `immediate_exit` byte (`disarm` clears it before the mapping goes);
+        // a volatile byte store is async-signal-safe.
         unsafe { std::ptr::write_volatile(p, 1) };
     }
 }

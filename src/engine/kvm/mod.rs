@@ -229,12 +229,9 @@ impl Kvm {
                 memory_size: s.size,
                 userspace_addr: (host_base as u64) + s.host_offset,
             };
-            // SAFETY: the range lies inside `mem`'s anonymous mapping
-            // (checked above), which is page-aligned and lives as long as
-            // the machine that owns both it and this engine; the mapping is
-            // never moved (a new base re-registers every slot). KVM reads
-            // and writes it only while the vCPU runs in `run_until`, where
-            // the machine lends `mem` to the engine.
+            // SAFETY: the host range is the machine's guest mapping, never moved
+            // while registered (a new base re-registers every slot); KVM touches it
+            // only inside `run_until`, while the machine lends `mem` to this engine.
             unsafe { self.vm.set_user_memory_region(region) }
                 .map_err(|e| failure("kvm: cannot register a memory slot", e.errno() as u64))?;
         }
@@ -456,10 +453,9 @@ impl Engine for Kvm {
         run.immediate_exit = 0;
         let immediate_exit: *mut u8 = &mut run.immediate_exit;
         let start = (ctx.cpu.regs.icount, Instant::now());
-        // SAFETY: `immediate_exit` points into this vCPU's kvm_run mapping,
-        // which lives as long as `self.vcpu`; the timer is disarmed below
-        // before this function returns, on this same thread (`timer()`
-        // makes one per thread).
+        // SAFETY: `immediate_exit` is in this vCPU's kvm_run mapping (alive as
+        // long as `self.vcpu`); the per-thread timer is disarmed below, on this
+        // thread, before returning.
         unsafe { self.timer()?.arm(slice_ns, immediate_exit) };
         let (mut result, cut_short) = self.run_slice(ctx, start);
         if let Err(Stop::EngineFailed(f)) = &mut result {

@@ -1,0 +1,151 @@
+//! The emitter's memory accesses: effective addresses, the segment step
+//! (flat, limit-checked or slow), the inline software-TLB lookup, and loads
+//! and stores with their out-of-line helper paths.
+
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
+
+use super::{Cur, Deferred, Emitter, ATTENTION, EAX};
+use crate::abi::{tlb_view_offset, RegFile, TlbView};
+use crate::mode::SegClass;
+
+impl Emitter<'_> {
+    /// Effective address of `instr`'s memory operand into `r14d` (16-bit
+    /// addressing wraps at 64 KiB).
+    pub fn effective_address(
+        &mut self,
+        base: Option<i32>,
+        index: Option<(i32, u8)>,
+        disp: u32,
+        addr16: bool,
+    ) {
+        let size = if addr16 { 2 } else { 4 };
+        match base {
+            Some(off) => {
+                // mov/movzx r14d, [rbx+off]
+                self.bytes(&[0x44]);
+                self.load_guest(size, 6, off);
+            }
+            None => dynasm!(self.ops ; .arch x64 ; xor r14d, r14d),
+        }
+        if let Some((off, scale)) = index {
+            self.load_guest(size, EAX, off);
+            let d = disp as i32;
+            match scale {
+                1 => dynasm!(self.ops ; .arch x64 ; lea r14d, [r14 + rax + d]),
+                2 => dynasm!(self.ops ; .arch x64 ; lea r14d, [r14 + rax * 2 + d]),
+                4 => dynasm!(self.ops ; .arch x64 ; lea r14d, [r14 + rax * 4 + d]),
+                _ => dynasm!(self.ops ; .arch x64 ; lea r14d, [r14 + rax * 8 + d]),
+            }
+        } else if disp != 0 {
+            dynasm!(self.ops ; .arch x64 ; add r14d, disp as i32);
+        }
+        if addr16 {
+            dynasm!(self.ops ; .arch x64 ; movzx r14d, r14w);
+        }
+    }
+
+    /// Turn the offset in `r14d` into a linear address in `esi` for an
+    /// access of `size` bytes through segment `seg`, jumping to `slow` when
+    /// it must take the checked path.
+    fn linear(&mut self, seg: usize, size: u8, slow: DynamicLabel) {
+        match self.mode.seg(seg) {
+            SegClass::Flat => dynasm!(self.ops ; .arch x64 ; mov esi, r14d),
+            SegClass::Limit => {
+                let limit = RegFile::seg_limit_offset(seg) as i32;
+                let base = RegFile::seg_base_offset(seg) as i32;
+                dynasm!(self.ops
+                    ; .arch x64
+                    ; lea rax, [r14 + (size as i32 - 1)]
+                    ; mov edx, DWORD [rbx + limit]
+                    ; cmp rax, rdx
+                    ; ja =>slow
+                    ; mov esi, r14d
+                    ; add esi, DWORD [rbx + base]
+                );
+            }
+            SegClass::Slow => dynasm!(self.ops ; .arch x64 ; jmp =>slow),
+        }
+    }
+
+    /// TLB lookup of the linear address in `esi` in `view`; on a hit `rax`
+    /// is the addend (host = `rax + rsi`), on a miss jump to `slow`.
+    fn tlb(&mut self, view: TlbView, size: u8, slow: DynamicLabel) {
+        let v = tlb_view_offset(view) as i32;
+        dynasm!(self.ops
+            ; .arch x64
+            ; lea edx, [rsi + (size as i32 - 1)]
+            ; and edx, 0xFFFF_F000u32 as i32
+            ; mov eax, esi
+            ; shr eax, 8
+            ; and eax, 0x3FF0
+            ; cmp edx, DWORD [r12 + rax + v]
+            ; jne =>slow
+            ; mov rax, QWORD [r12 + rax + v + 8]
+        );
+    }
+
+    /// Load `size` bytes at `seg:r14d` into `eax` (zero-extended).
+    pub fn load(&mut self, cur: Cur, seg: usize, size: u8) {
+        let site = self.site(cur, seg, size);
+        let slow = self.ops.new_dynamic_label();
+        let back = self.ops.new_dynamic_label();
+        self.linear(seg, size, slow);
+        if self.mode.seg(seg) != SegClass::Slow {
+            self.tlb(TlbView::Read, size, slow);
+            match size {
+                1 => dynasm!(self.ops ; .arch x64 ; movzx eax, BYTE [rax + rsi]),
+                2 => dynasm!(self.ops ; .arch x64 ; movzx eax, WORD [rax + rsi]),
+                _ => dynasm!(self.ops ; .arch x64 ; mov eax, DWORD [rax + rsi]),
+            }
+        }
+        dynasm!(self.ops ; .arch x64 ; =>back);
+        self.deferred.push(Deferred::Load {
+            entry: slow,
+            back,
+            site,
+        });
+    }
+
+    /// Store `size` bytes of `ecx` at `seg:r14d`.
+    pub fn store(&mut self, cur: Cur, seg: usize, size: u8) {
+        let site = self.site(cur, seg, size);
+        let slow = self.ops.new_dynamic_label();
+        let back = self.ops.new_dynamic_label();
+        self.stored = true;
+        if self.all_stores_slow {
+            dynasm!(self.ops ; .arch x64 ; jmp =>slow);
+        } else {
+            self.linear(seg, size, slow);
+            if self.mode.seg(seg) != SegClass::Slow {
+                self.tlb(TlbView::Write, size, slow);
+                match size {
+                    1 => dynasm!(self.ops ; .arch x64 ; mov BYTE [rax + rsi], cl),
+                    2 => dynasm!(self.ops ; .arch x64 ; mov WORD [rax + rsi], cx),
+                    _ => dynasm!(self.ops ; .arch x64 ; mov DWORD [rax + rsi], ecx),
+                }
+            }
+        }
+        dynasm!(self.ops ; .arch x64 ; =>back);
+        self.deferred.push(Deferred::Store {
+            entry: slow,
+            back,
+            site,
+        });
+    }
+
+    /// After an instruction that stored to memory: leave the block when the
+    /// store asked for attention (self-modifying code, a device).
+    pub fn attention_check(&mut self, cur: Cur) {
+        let entry = self.ops.new_dynamic_label();
+        dynasm!(self.ops
+            ; .arch x64
+            ; cmp DWORD [rbx + ATTENTION], 0
+            ; jne =>entry
+        );
+        self.deferred.push(Deferred::ExitAfter {
+            entry,
+            next_eip: cur.next_eip,
+            rem: cur.rem,
+        });
+    }
+}
