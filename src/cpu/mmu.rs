@@ -84,7 +84,18 @@ pub struct TlbSide {
     recent: [u16; RECENT_SLOTS],
     /// Entries in `recent`; beyond `RECENT_SLOTS` the drop scans the TLB.
     recent_len: usize,
+    /// `--check`: entries overwritten by fills, with their old values, so
+    /// a replay can start from the TLB the JIT started from.
+    fills: Option<Vec<TlbFill>>,
+    /// `--check`: the whole TLB as it was when recording began, saved at
+    /// the first flush while recording (a flush cannot be undone entry by
+    /// entry).
+    before_flush: Option<Box<(Tlb, TlbSide)>>,
 }
+
+/// One overwritten TLB entry: view index, entry index, old entry, old side
+/// flags.
+pub type TlbFill = (usize, usize, TlbEntry, u8);
 
 /// How many supervisor-only fills [`TlbSide`] tracks one by one.
 const RECENT_SLOTS: usize = 64;
@@ -96,6 +107,8 @@ impl Default for TlbSide {
             supervisor_only: false,
             recent: [0; RECENT_SLOTS],
             recent_len: 0,
+            fills: None,
+            before_flush: None,
         }
     }
 }
@@ -230,6 +243,10 @@ impl Cpu {
                 .wrapping_add(page_off)
                 .wrapping_sub(page_lin as usize);
             let i = Tlb::index(linear);
+            if let Some(j) = &mut self.tlb_side.fills {
+                let v = view_index(view);
+                j.push((v, i, self.tlb.view(view)[i], self.tlb_side.flags[v][i]));
+            }
             self.tlb.view_mut(view)[i] = TlbEntry {
                 tag: page_lin,
                 phys: phys & !0xFFF,
@@ -261,6 +278,7 @@ impl Cpu {
 
     #[cold]
     fn flush_supervisor_only(&mut self) {
+        self.note_flush();
         let side = &mut *self.tlb_side;
         if side.recent_len <= RECENT_SLOTS {
             for &slot in &side.recent[..side.recent_len] {
@@ -288,9 +306,60 @@ impl Cpu {
         self.tlb_side.recent_len = 0;
     }
 
+    /// `--check`: start recording what fills and flushes change, so that
+    /// [`Cpu::undo_tlb_fills`] can restore the TLB a block started with.
+    pub fn record_tlb_fills(&mut self) {
+        self.tlb_side.fills = Some(Vec::new());
+        self.tlb_side.before_flush = None;
+    }
+
+    /// Before a flush while recording: keep the TLB as it was when
+    /// recording began (the current one with the recorded fills undone).
+    fn note_flush(&mut self) {
+        let side = &*self.tlb_side;
+        let Some(fills) = &side.fills else { return };
+        if side.before_flush.is_some() {
+            return;
+        }
+        let mut tlb = (*self.tlb).clone();
+        let mut saved = TlbSide {
+            fills: None,
+            before_flush: None,
+            ..side.clone()
+        };
+        for &(v, i, entry, flags) in fills.iter().rev() {
+            tlb.view_mut(VIEWS[v])[i] = entry;
+            saved.flags[v][i] = flags;
+        }
+        self.tlb_side.before_flush = Some(Box::new((tlb, saved)));
+    }
+
+    /// Put the TLB back as it was at [`Cpu::record_tlb_fills`] and stop
+    /// recording.
+    pub fn undo_tlb_fills(&mut self) {
+        let fills = self.tlb_side.fills.take().unwrap_or_default();
+        if let Some(saved) = self.tlb_side.before_flush.take() {
+            let (tlb, side) = *saved;
+            *self.tlb = tlb;
+            *self.tlb_side = side;
+            return;
+        }
+        for (v, i, entry, side) in fills.into_iter().rev() {
+            self.tlb.view_mut(VIEWS[v])[i] = entry;
+            self.tlb_side.flags[v][i] = side;
+        }
+    }
+
+    /// Stop recording fills and keep the TLB as it is.
+    pub fn keep_tlb_fills(&mut self) {
+        self.tlb_side.fills = None;
+        self.tlb_side.before_flush = None;
+    }
+
     /// Forget every translation, global pages included (CR0.PG/WP/PE and
     /// CR4.PGE/PSE changes, A20 toggles).
     pub fn flush_tlb_all(&mut self) {
+        self.note_flush();
         self.tlb.flush();
         self.tlb_side.supervisor_only = false;
         self.tlb_side.recent_len = 0;
@@ -299,6 +368,7 @@ impl Cpu {
     /// Forget the non-global translations (a CR3 load). Without CR4.PGE
     /// no entry is global and this is a full flush.
     pub fn flush_tlb_non_global(&mut self) {
+        self.note_flush();
         if self.cr4 & CR4_PGE == 0 {
             return self.flush_tlb_all();
         }
@@ -315,6 +385,7 @@ impl Cpu {
     /// INVLPG: forget the translation of the page holding `linear` (all of
     /// it when it is part of a 4 MiB page), global or not.
     pub fn invlpg(&mut self, linear: u32) {
+        self.note_flush();
         self.tlb.flush_page(linear);
         let region = linear & 0xFFC0_0000;
         for view in VIEWS {

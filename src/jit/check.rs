@@ -76,8 +76,10 @@ impl Checker {
         ctx.mem.set_journal(true);
         ctx.mem.take_mmio_touched();
         let before = Snapshot::of(ctx.cpu);
+        ctx.cpu.record_tlb_fills();
         let jit_result = normalize(eng.run_block(ctx, entry, irq_pending));
         if ctx.mem.take_mmio_touched() || ctx.cpu.regs.attention != 0 {
+            ctx.cpu.keep_tlb_fills();
             // Device memory cannot be rolled back, and a block that wrote
             // translated code (or woke a device) stopped where the replay
             // would not: keep the JIT's result.
@@ -94,11 +96,10 @@ impl Checker {
             ctx.mem.restore_bytes(p, old);
         }
         before.restore(ctx.cpu);
-        if !jit_writes.is_empty() {
-            // The JIT's page walks set accessed/dirty bits that were just
-            // undone: the interpreter must walk (and set them) again.
-            ctx.cpu.flush_tlb_all();
-        }
+        // The replay starts from the TLB the JIT started from: it walks
+        // (and sets the accessed/dirty bits just undone) exactly where the
+        // JIT did, and keeps using the entries the JIT used.
+        ctx.cpu.undo_tlb_fills();
         let interp_result = normalize(run_interp(
             ctx,
             &mut eng.interp,
