@@ -51,7 +51,7 @@ mod tests {
         if r & sign(size) != 0 {
             f |= FLAG_SF;
         }
-        if (r & 0xFF).count_ones() % 2 == 0 {
+        if (r & 0xFF).count_ones().is_multiple_of(2) {
             f |= FLAG_PF;
         }
         f
@@ -141,7 +141,11 @@ mod tests {
             5 => (a >> count, (a >> (count - 1)) & 1 != 0, msb(a)),
             _ => {
                 let sa = ((a << (32 - w)) as i32) >> (32 - w);
-                ((sa >> count) as u32 & m, (sa >> (count - 1)) & 1 != 0, false)
+                (
+                    (sa >> count) as u32 & m,
+                    (sa >> (count - 1)) & 1 != 0,
+                    false,
+                )
             }
         };
         let mut written = FLAG_CF;
@@ -504,7 +508,11 @@ mod tests {
         assert_eq!(m.read(0x2044, 1), 0x5A);
         assert_eq!(m.read(0x2045, 1), 0, "a byte store writes one byte");
         assert_eq!(m.read(0x2046, 4), 0x8001);
-        assert_eq!(m.regs.eflags(), SYSTEM | FLAG_CF | FLAG_ZF, "moves keep flags");
+        assert_eq!(
+            m.regs.eflags(),
+            SYSTEM | FLAG_CF | FLAG_ZF,
+            "moves keep flags"
+        );
         assert_eq!(m.calls.len(), 1, "{:?}", m.calls);
         assert_eq!(m.regs.icount, 1008);
     }
@@ -571,9 +579,19 @@ mod tests {
             m.run(&code);
             let target = if taken { 0x1009 } else { 0x1004 };
             assert_eq!(m.regs.eip, target);
-            assert_eq!(m.calls, vec![Call::Chain { target, eip: target }]);
+            assert_eq!(
+                m.calls,
+                vec![Call::Chain {
+                    target,
+                    eip: target
+                }]
+            );
             let (_, f) = alu_ref(7, 4, a, b, false);
-            assert_eq!(m.regs.eflags(), FLAG_FIXED1 | f, "flags merged on both paths");
+            assert_eq!(
+                m.regs.eflags(),
+                FLAG_FIXED1 | f,
+                "flags merged on both paths"
+            );
             assert_eq!(m.regs.icount, 1002);
         }
     }
@@ -759,11 +777,19 @@ mod tests {
         assert_eq!(m.fault, Some((PF, 0x1002)));
         assert_eq!(m.regs.eip, 0x1002);
         assert_eq!(m.read(RO_PAGE, 4), 0xFFFF_FFFF);
-        assert_eq!(m.regs.eflags(), FLAG_FIXED1, "flags of add 1+1, not of the RMW");
+        assert_eq!(
+            m.regs.eflags(),
+            FLAG_FIXED1,
+            "flags of add 1+1, not of the RMW"
+        );
         assert_eq!(m.r(ECX), 0);
         assert!(matches!(
             m.calls.as_slice(),
-            [Call::Store { eip: 0x1002, value: 0, .. }]
+            [Call::Store {
+                eip: 0x1002,
+                value: 0,
+                ..
+            }]
         ));
     }
 

@@ -15,7 +15,7 @@ mod tests {
     use btvm_jit::emit::Prelude;
     use btvm_jit::helpers::Helpers;
     use btvm_jit::mode::ModeKey;
-    use btvm_jit::translate::{translate, BlockRequest, Translated, TranslateOptions};
+    use btvm_jit::translate::{translate, BlockRequest, TranslateOptions, Translated};
     use iced_x86::{
         Code, Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, SymbolResolver,
         SymbolResult,
@@ -154,16 +154,9 @@ mod tests {
             mode,
             code,
         };
-        let t = translate(
-            &req,
-            BASE,
-            &h,
-            PRELUDE,
-            &|_| 0,
-            TranslateOptions::default(),
-        )
-        .unwrap()
-        .expect("a block");
+        let t = translate(&req, BASE, &h, PRELUDE, &|_| 0, TranslateOptions::default())
+            .unwrap()
+            .expect("a block");
         let bitness = if mode.has(ModeKey::CODE32) { 32 } else { 16 };
         let text = format!(
             "; guest ({bitness}-bit), {} inline of {}:\n{}\n{}",

@@ -71,6 +71,9 @@ pub enum Call {
     Chain { target: u32, eip: u32 },
 }
 
+/// A translated block's identity: EIP, CS base, mode key, guest bytes.
+type BlockId = (u32, u32, u32, Vec<u8>);
+
 /// The helper context: everything the fake helpers touch.
 pub struct Machine {
     /// Guest memory.
@@ -89,7 +92,7 @@ pub struct Machine {
     jit: Option<Jit>,
     /// Translated blocks by (EIP, CS base, mode, guest bytes): a sweep
     /// runs one block on many inputs.
-    blocks: std::collections::HashMap<(u32, u32, u32, Vec<u8>), (usize, usize)>,
+    blocks: std::collections::HashMap<BlockId, (usize, usize)>,
 }
 
 fn helpers() -> Helpers {
