@@ -833,6 +833,85 @@ mod tests {
         assert_eq!(m.regs.icount, 1002);
     }
 
+    // ---- chaining and lookup -----------------------------------------------
+
+    /// 0x1000: dec ecx; jnz 0x1000
+    const LOOP: [u8; 3] = [0x49, 0x75, 0xFD];
+
+    #[test]
+    fn chained_loop_runs_to_its_end_in_one_entry() {
+        let mut m = Machine::new();
+        m.linking = true;
+        m.regs.gpr[ECX] = 10;
+        m.run(&LOOP);
+        assert_eq!(m.r(ECX), 0);
+        assert_eq!(m.regs.eip, 0x1003);
+        assert_eq!(m.regs.icount, 1020);
+        assert_eq!(
+            m.calls,
+            vec![
+                Call::Chain {
+                    target: 0x1000,
+                    eip: 0x1000
+                },
+                Call::Chain {
+                    target: 0x1003,
+                    eip: 0x1003
+                },
+            ],
+            "the back edge was patched after its first use"
+        );
+    }
+
+    #[test]
+    fn chained_loop_stops_at_the_budget_with_eip_at_the_next_block() {
+        let mut m = Machine::new();
+        m.linking = true;
+        m.regs.gpr[ECX] = 10;
+        m.regs.icount_limit = 1008;
+        m.run(&LOOP);
+        assert_eq!(m.r(ECX), 6, "four iterations fit in the budget");
+        assert_eq!(m.regs.eip, 0x1000);
+        assert_eq!(m.regs.icount, 1008);
+        // The budget is raised: the patched jump is taken straight away.
+        m.regs.icount_limit = u64::MAX;
+        m.calls.clear();
+        m.run(&LOOP);
+        assert_eq!((m.r(ECX), m.regs.eip, m.regs.icount), (0, 0x1003, 1020));
+        assert_eq!(
+            m.calls,
+            vec![Call::Chain {
+                target: 0x1003,
+                eip: 0x1003
+            }]
+        );
+    }
+
+    #[test]
+    fn ret_continues_in_the_block_the_lookup_finds() {
+        let mut m = Machine::new();
+        m.linking = true;
+        m.load_code(0x1100, &[0x40]); // inc eax
+        m.translate_at(0x1100, 1);
+        m.regs.gpr[ESP] = 0x7FF0;
+        m.write(0x7FF0, 4, 0x1100);
+        m.run(&[0xC3]);
+        assert_eq!(m.r(EAX), 1);
+        assert_eq!(m.regs.eip, 0x1101);
+        assert_eq!(m.r(ESP), 0x7FF4);
+        assert_eq!(m.regs.icount, 1002);
+        assert_eq!(
+            m.calls,
+            vec![
+                Call::Lookup { eip: 0x1100 },
+                Call::Chain {
+                    target: 0x1101,
+                    eip: 0x1101
+                }
+            ]
+        );
+    }
+
     #[test]
     fn block_ends_at_the_length_cap() {
         let mut m = Machine::new();

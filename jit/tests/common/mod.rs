@@ -93,6 +93,11 @@ pub struct Machine {
     /// Translated blocks by (EIP, CS base, mode, guest bytes): a sweep
     /// runs one block on many inputs.
     blocks: std::collections::HashMap<BlockId, (usize, usize)>,
+    /// Block entries by EIP, for chaining and lookup.
+    by_eip: std::collections::HashMap<u32, usize>,
+    /// Chain and lookup answer with translated blocks (and chain patches
+    /// the exit) instead of always returning to the engine.
+    pub linking: bool,
 }
 
 fn helpers() -> Helpers {
@@ -245,19 +250,32 @@ extern "sysv64" fn lookup(p: *mut u8) -> *const u8 {
     // SAFETY: called by generated code during `Machine::run`.
     let m = unsafe { machine(p) };
     m.calls.push(Call::Lookup { eip: m.regs.eip });
-    std::ptr::null()
+    match m.by_eip.get(&m.regs.eip) {
+        Some(&entry) if m.linking => entry as *const u8,
+        _ => std::ptr::null(),
+    }
 }
 
 extern "sysv64" fn chain(p: *mut u8, slot: *mut ExitSlot) -> *const u8 {
     // SAFETY: called by generated code during `Machine::run`.
     let m = unsafe { machine(p) };
     // SAFETY: the exit slot is owned by the running block.
-    let slot = unsafe { &*slot };
+    let slot = unsafe { &mut *slot };
     m.calls.push(Call::Chain {
         target: slot.target_eip,
         eip: m.regs.eip,
     });
-    std::ptr::null()
+    let entry = match m.by_eip.get(&slot.target_eip) {
+        Some(&entry) if m.linking => entry,
+        _ => return std::ptr::null(),
+    };
+    // Patch the exit into a jump, as the engine does for a same-page target.
+    let jit = m.jit.as_mut().expect("a block is running");
+    let lin = m.regs.seg[sreg::CS].base.wrapping_add(slot.target_eip);
+    if lin & !0xFFF == slot.page_lin && !slot.linked && jit.link(slot, entry).is_err() {
+        return std::ptr::null();
+    }
+    entry as *const u8
 }
 
 /// Segment caches of 32-bit flat protected mode (CPL 0).
@@ -305,6 +323,8 @@ impl Machine {
             smc_pages: Vec::new(),
             jit: None,
             blocks: Default::default(),
+            by_eip: Default::default(),
+            linking: false,
         });
         m.regs.seg = segs;
         m.regs.gpr[gpr::ESP] = 0x8000 - segs[sreg::SS].base;
@@ -372,8 +392,10 @@ impl Machine {
                 let r = (block.entry, block.instrs.len());
                 if jit.stats.flushes != flushes {
                     self.blocks.clear();
+                    self.by_eip.clear();
                 }
                 self.blocks.insert(key, r);
+                self.by_eip.insert(self.regs.eip, r.0);
                 r
             }
         };
@@ -392,6 +414,16 @@ impl Machine {
             );
         }
         n
+    }
+
+    /// Translate the block at CS:`eip` (exactly `len` bytes) without
+    /// running it (a target for chaining and lookup).
+    pub fn translate_at(&mut self, eip: u32, len: usize) {
+        let (saved, limit) = (self.regs.eip, self.regs.icount_limit);
+        self.regs.eip = eip;
+        self.regs.icount_limit = 0;
+        self.run_block(len);
+        (self.regs.eip, self.regs.icount_limit) = (saved, limit);
     }
 
     /// Load `code` at EIP 0x1000 (32-bit) and run it as one block.
