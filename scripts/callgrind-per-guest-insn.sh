@@ -24,7 +24,7 @@
 set -euo pipefail
 
 if [[ $# -lt 2 ]]; then
-    sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     exit 2
 fi
 rom=$1
@@ -79,4 +79,6 @@ awk -v e="$engine" -v r="$(basename "$rom")" -v n1="$n1" -v n2="$n2" \
     printf "%s %s: %.2f host instructions per guest instruction (start-up %.1f M)\n",
         r, e, (b - a) / (n2 - n1), (a - n1 * (b - a) / (n2 - n1)) / 1e6
 }'
-[[ ${KEEP:-0} == 1 ]] && echo "callgrind output in $work" || true
+if [[ ${KEEP:-0} == 1 ]]; then
+    echo "callgrind output in $work"
+fi
