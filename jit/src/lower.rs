@@ -71,10 +71,10 @@ fn rmw(
         em.merge_flags(merge.0, merge.1);
         return;
     }
+    em.mov(4, Dst::Host(ECX), Src::Host(EAX));
     if merge.1 != 0 {
         em.capture_flags_r15();
     }
-    em.mov(4, Dst::Host(ECX), Src::Host(EAX));
     em.store(cur, seg, size);
     if merge.1 != 0 {
         em.merge_from_r15(merge.0, merge.1);
