@@ -3,12 +3,13 @@
 //! merging, condition evaluation and block exits.
 //!
 //! Host registers while guest code runs:
-//! - `rbx` the [`RegFile`] (guest registers live there; a block reads and
-//!   writes them in place, so every instruction boundary is exact);
+//! - `rbx` the [`RegFile`] (guest registers live there between blocks);
+//! - `rbp`, `rdi`, `r8`-`r11` guest GPRs cached within a block (see
+//!   `emit/regs.rs`: written back before every exit and helper call);
 //! - `r12` the [`crate::abi::Tlb`]; `r13` the engine's helper context;
 //! - `r14d` the effective address of the current memory operand and `r15d`
 //!   a value kept across a helper call (both callee-saved);
-//! - `rax`, `rcx`, `rdx`, `rsi`, `rdi`, `r8`-`r11` scratch.
+//! - `rax`, `rcx`, `rdx`, `rsi` scratch.
 //!
 //! Loads leave their value zero-extended in `eax`; stores take it in `ecx`.
 
@@ -21,6 +22,9 @@ use crate::helpers::{ExitSlot, Helpers, Site};
 use crate::mode::ModeKey;
 
 mod memory;
+mod regs;
+
+pub use regs::{RegState, CACHE_HOSTS};
 
 /// The assembler generated code is written with.
 pub type Ops = VecAssembler<X64Relocation>;
@@ -31,6 +35,8 @@ pub const EAX: u8 = 0;
 pub const ECX: u8 = 1;
 /// `edx`.
 pub const EDX: u8 = 2;
+/// `r14d` (the effective address).
+pub const R14: u8 = 14;
 
 const FLAGS: i32 = RegFile::FLAGS_OFFSET as i32;
 const EIP: i32 = RegFile::EIP_OFFSET as i32;
@@ -86,16 +92,19 @@ enum Deferred {
         entry: DynamicLabel,
         back: DynamicLabel,
         site: *const Site,
+        st: RegState,
     },
     Store {
         entry: DynamicLabel,
         back: DynamicLabel,
         site: *const Site,
+        st: RegState,
     },
     ExitAfter {
         entry: DynamicLabel,
         next_eip: u32,
         rem: u32,
+        st: RegState,
     },
     Chain {
         entry: DynamicLabel,
@@ -128,6 +137,10 @@ pub struct Emitter<'a> {
     deferred: Vec<Deferred>,
     /// The current instruction wrote guest memory (needs an attention check).
     pub stored: bool,
+    /// Host register caching each guest GPR in this block.
+    map: [Option<u8>; 8],
+    /// Which cached registers are loaded / dirty at the current point.
+    regs: RegState,
 }
 
 /// The guest condition codes' flags (x86 `cc` encoding order / 2).
@@ -157,6 +170,8 @@ impl<'a> Emitter<'a> {
             exits: Vec::new(),
             deferred: Vec::new(),
             stored: false,
+            map: [None; 8],
+            regs: RegState::default(),
         }
     }
 
@@ -206,17 +221,33 @@ impl<'a> Emitter<'a> {
 
     // ---- raw integer encodings -------------------------------------------
 
-    fn prefix(&mut self, size: u8) {
-        if size == 2 {
+    /// One instruction `[66] [REX] opcode ModRM`: `reg` goes in the ModRM
+    /// reg field (a register when `reg_is_reg`, else a `/digit`), `rm` is a
+    /// host register or `[rbx + off]`. `p66` selects 16-bit operands;
+    /// `byte` 8-bit register operands (`spl`..`dil` need a REX prefix).
+    fn enc(&mut self, p66: bool, byte: bool, opcode: &[u8], reg: u8, reg_is_reg: bool, rm: Dst) {
+        let mut rex = 0u8;
+        if reg_is_reg && reg >= 8 {
+            rex |= 0x44;
+        }
+        if matches!(rm, Dst::Host(h) if h >= 8) {
+            rex |= 0x41;
+        }
+        if byte && ((reg_is_reg && (4..8).contains(&reg)) || matches!(rm, Dst::Host(4..=7))) {
+            rex |= 0x40;
+        }
+        if p66 {
             self.bytes(&[0x66]);
         }
-    }
-
-    fn modrm(&mut self, reg: u8, dst: Dst) {
-        match dst {
-            Dst::Host(h) => self.bytes(&[0xC0 | reg << 3 | h]),
+        if rex != 0 {
+            self.bytes(&[rex]);
+        }
+        self.bytes(opcode);
+        let r = (reg & 7) << 3;
+        match rm {
+            Dst::Host(h) => self.bytes(&[0xC0 | r | (h & 7)]),
             Dst::Guest(off) => {
-                self.bytes(&[0x80 | reg << 3 | 3]);
+                self.bytes(&[0x80 | r | 3]);
                 self.bytes(&off.to_le_bytes());
             }
         }
@@ -233,19 +264,27 @@ impl<'a> Emitter<'a> {
     /// The two-form encodings shared by ALU, TEST and MOV: `reg_op /r`
     /// for a register source, `imm_op /digit imm` for an immediate (the low
     /// opcode bit selects 8 or 16/32 bits). A guest-register source is
-    /// first loaded into `edx`.
-    fn rm_form(&mut self, size: u8, reg_op: u8, imm_op: u8, digit: u8, dst: Dst, src: Src) {
+    /// taken from its cache register or first loaded into `edx`; a guest
+    /// destination is resolved with `write`/`load` (see `regs.rs`).
+    #[allow(clippy::too_many_arguments)]
+    fn rm_form(
+        &mut self,
+        size: u8,
+        reg_op: u8,
+        imm_op: u8,
+        digit: u8,
+        dst: Dst,
+        src: Src,
+        write: bool,
+        load: bool,
+    ) {
         let src = self.src_to_host(size, src, EDX);
+        let dst = self.locate(dst, write, load);
         let wide = u8::from(size != 1);
-        self.prefix(size);
         match src {
-            Src::Host(r) => {
-                self.bytes(&[reg_op | wide]);
-                self.modrm(r, dst);
-            }
+            Src::Host(r) => self.enc(size == 2, size == 1, &[reg_op | wide], r, true, dst),
             Src::Imm(v) => {
-                self.bytes(&[imm_op | wide]);
-                self.modrm(digit, dst);
+                self.enc(size == 2, size == 1, &[imm_op | wide], digit, false, dst);
                 self.imm(size, v);
             }
             Src::Guest(_) => unreachable!("loaded by src_to_host"),
@@ -254,53 +293,56 @@ impl<'a> Emitter<'a> {
 
     /// `op dst, src` for the ALU group (digit: ADD 0, OR 1, ADC 2, SBB 3,
     /// AND 4, SUB 5, XOR 6, CMP 7), on a host register or a guest register
-    /// in the register file.
+    /// (cached or in the register file).
     pub fn alu(&mut self, digit: u8, size: u8, dst: Dst, src: Src) {
-        self.rm_form(size, digit << 3, 0x80, digit, dst, src);
+        self.rm_form(size, digit << 3, 0x80, digit, dst, src, digit != 7, true);
     }
 
     /// `test dst, src`.
     pub fn test(&mut self, size: u8, dst: Dst, src: Src) {
-        self.rm_form(size, 0x84, 0xF6, 0, dst, src);
+        self.rm_form(size, 0x84, 0xF6, 0, dst, src, false, true);
     }
 
     /// Group 3/4/5 unary operations: `inc` (FE/0), `dec` (FE/1), `not`
     /// (F6/2), `neg` (F6/3).
     pub fn unary(&mut self, opcode: u8, digit: u8, size: u8, dst: Dst) {
-        self.prefix(size);
-        self.bytes(&[opcode | u8::from(size != 1)]);
-        self.modrm(digit, dst);
+        let dst = self.locate(dst, true, true);
+        let op = opcode | u8::from(size != 1);
+        self.enc(size == 2, size == 1, &[op], digit, false, dst);
     }
 
     /// Shift/rotate by an immediate count (C0/C1 group 2).
     pub fn shift_imm(&mut self, digit: u8, size: u8, dst: Dst, count: u8) {
-        self.prefix(size);
-        self.bytes(&[0xC0 | u8::from(size != 1)]);
-        self.modrm(digit, dst);
+        let dst = self.locate(dst, true, true);
+        let op = 0xC0 | u8::from(size != 1);
+        self.enc(size == 2, size == 1, &[op], digit, false, dst);
         self.bytes(&[count]);
     }
 
     /// `mov dst, src` of `size` bytes (no flags).
     pub fn mov(&mut self, size: u8, dst: Dst, src: Src) {
-        self.rm_form(size, 0x88, 0xC6, 0, dst, src);
+        self.rm_form(size, 0x88, 0xC6, 0, dst, src, true, size < 4);
     }
 
     /// Load a guest register of `size` bytes zero-extended into host `reg`.
     pub fn load_guest(&mut self, size: u8, reg: u8, off: i32) {
+        let from = self.locate(Dst::Guest(off), false, true);
         match size {
-            1 => self.bytes(&[0x0F, 0xB6]),
-            2 => self.bytes(&[0x0F, 0xB7]),
-            _ => self.bytes(&[0x8B]),
+            1 => self.enc(false, true, &[0x0F, 0xB6], reg, true, from),
+            2 => self.enc(false, false, &[0x0F, 0xB7], reg, true, from),
+            _ => self.enc(false, false, &[0x8B], reg, true, from),
         }
-        self.modrm(reg, Dst::Guest(off));
     }
 
     fn src_to_host(&mut self, size: u8, src: Src, tmp: u8) -> Src {
         match src {
-            Src::Guest(off) => {
-                self.load_guest(size, tmp, off);
-                Src::Host(tmp)
-            }
+            Src::Guest(off) => match self.locate(Dst::Guest(off), false, true) {
+                Dst::Host(h) => Src::Host(h),
+                Dst::Guest(off) => {
+                    self.load_guest(size, tmp, off);
+                    Src::Host(tmp)
+                }
+            },
             s => s,
         }
     }
@@ -310,13 +352,14 @@ impl<'a> Emitter<'a> {
     pub fn imul_eax(&mut self, size: u8, src: Src) {
         let src = self.src_to_host(size, src, EDX);
         let Src::Host(r) = src else { unreachable!() };
-        self.prefix(size);
-        self.bytes(&[0x0F, 0xAF, 0xC0 | r]);
+        self.enc(size == 2, false, &[0x0F, 0xAF], EAX, true, Dst::Host(r));
     }
 
     /// `imul eax, eax, imm` (16 or 32 bits).
     pub fn imul_eax_imm(&mut self, size: u8, v: u32) {
-        self.prefix(size);
+        if size == 2 {
+            self.bytes(&[0x66]);
+        }
         self.bytes(&[0x69, 0xC0]);
         self.imm(size, v);
     }
@@ -335,14 +378,27 @@ impl<'a> Emitter<'a> {
         let a = (RegFile::GPR_OFFSET + 4 * crate::abi::gpr::EAX) as i32;
         let d = (RegFile::GPR_OFFSET + 4 * crate::abi::gpr::EDX) as i32;
         match kind {
-            1 => dynasm!(self.ops ; .arch x64
-                ; movsx eax, BYTE [rbx + a] ; mov WORD [rbx + a], ax),
-            2 => dynasm!(self.ops ; .arch x64
-                ; movsx eax, WORD [rbx + a] ; mov DWORD [rbx + a], eax),
-            3 => dynasm!(self.ops ; .arch x64
-                ; movsx eax, WORD [rbx + a] ; sar eax, 31 ; mov WORD [rbx + d], ax),
-            _ => dynasm!(self.ops ; .arch x64
-                ; mov eax, DWORD [rbx + a] ; sar eax, 31 ; mov DWORD [rbx + d], eax),
+            1 => {
+                self.load_guest(1, EAX, a);
+                self.sign_extend_eax(1);
+                self.mov(2, Dst::Guest(a), Src::Host(EAX));
+            }
+            2 => {
+                self.load_guest(2, EAX, a);
+                self.sign_extend_eax(2);
+                self.mov(4, Dst::Guest(a), Src::Host(EAX));
+            }
+            3 => {
+                self.load_guest(2, EAX, a);
+                self.sign_extend_eax(2);
+                dynasm!(self.ops ; .arch x64 ; sar eax, 31);
+                self.mov(2, Dst::Guest(d), Src::Host(EAX));
+            }
+            _ => {
+                self.load_guest(4, EAX, a);
+                dynasm!(self.ops ; .arch x64 ; sar eax, 31);
+                self.mov(4, Dst::Guest(d), Src::Host(EAX));
+            }
         }
     }
 
@@ -390,35 +446,25 @@ impl<'a> Emitter<'a> {
     /// `delta`, wrapped to the stack's width.
     pub fn stack_offset(&mut self, stack32: bool, delta: i32) {
         let sp_off = (RegFile::GPR_OFFSET + 4 * crate::abi::gpr::ESP) as i32;
-        if stack32 {
-            dynasm!(self.ops ; .arch x64 ; mov r14d, DWORD [rbx + sp_off]);
-            if delta != 0 {
-                dynasm!(self.ops ; .arch x64 ; add r14d, delta);
-            }
-        } else {
-            dynasm!(self.ops ; .arch x64 ; movzx r14d, WORD [rbx + sp_off]);
-            if delta != 0 {
-                dynasm!(self.ops ; .arch x64 ; add r14d, delta ; movzx r14d, r14w);
+        self.load_guest(if stack32 { 4 } else { 2 }, R14, sp_off);
+        if delta != 0 {
+            dynasm!(self.ops ; .arch x64 ; add r14d, delta);
+            if !stack32 {
+                dynasm!(self.ops ; .arch x64 ; movzx r14d, r14w);
             }
         }
     }
 
     /// Stack pointer = `r14d` (SP only on a 16-bit stack).
     pub fn commit_esp(&mut self, stack32: bool, sp_off: i32) {
-        if stack32 {
-            dynasm!(self.ops ; .arch x64 ; mov DWORD [rbx + sp_off], r14d);
-        } else {
-            dynasm!(self.ops ; .arch x64 ; mov WORD [rbx + sp_off], r14w);
-        }
+        let size = if stack32 { 4 } else { 2 };
+        self.mov(size, Dst::Guest(sp_off), Src::Host(R14));
     }
 
     /// Stack pointer += `n` (SP only on a 16-bit stack). Clobbers flags.
     pub fn add_esp(&mut self, stack32: bool, sp_off: i32, n: i32) {
-        if stack32 {
-            dynasm!(self.ops ; .arch x64 ; add DWORD [rbx + sp_off], n);
-        } else {
-            dynasm!(self.ops ; .arch x64 ; add WORD [rbx + sp_off], n as i16);
-        }
+        let size = if stack32 { 4 } else { 2 };
+        self.alu(0, size, Dst::Guest(sp_off), Src::Imm(n as u32));
     }
 
     /// CLC/STC/CMC/CLD/STD on the guest EFLAGS.
@@ -441,45 +487,61 @@ impl<'a> Emitter<'a> {
         dynasm!(self.ops ; .arch x64 ; bt DWORD [rbx + FLAGS], 0);
     }
 
-    /// Keep the host flags in `r15` (across a store's helper call).
-    pub fn capture_flags_r15(&mut self) {
-        dynasm!(self.ops ; .arch x64 ; pushfq ; pop r15);
+    /// Capture the host arithmetic flags in `dx` without changing them:
+    /// `dl` = OF, `dh` = SF ZF - AF - PF - CF (LAHF order). Clobbers `ah`.
+    /// Cheaper than PUSHFQ, which is microcoded.
+    fn capture_flags_dx(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; seto dl ; lahf ; mov dh, ah);
     }
 
-    /// Merge flags kept by [`Emitter::capture_flags_r15`].
+    /// Keep the host flags in `r15` (across a store's helper call).
+    /// Clobbers `eax`, `edx`.
+    pub fn capture_flags_r15(&mut self) {
+        self.capture_flags_dx();
+        dynasm!(self.ops ; .arch x64 ; mov r15d, edx);
+    }
+
+    /// Merge flags kept by [`Emitter::capture_flags_r15`]. Clobbers `eax`,
+    /// `edx`.
     pub fn merge_from_r15(&mut self, from_host: u32, clear: u32) {
         dynasm!(self.ops ; .arch x64 ; mov rdx, r15);
         self.merge_from_rdx(from_host, clear);
     }
 
     /// Keep the host flags in `rdx` without disturbing them (for a Jcc).
+    /// Clobbers `eax`.
     pub fn capture_flags_rdx(&mut self) {
-        dynasm!(self.ops ; .arch x64 ; pushfq ; pop rdx);
+        self.capture_flags_dx();
     }
 
     /// Copy host flags into the guest EFLAGS: bits in `from_host` come from
-    /// the host, bits in `clear & !from_host` become 0. Clobbers `rdx`.
+    /// the host, bits in `clear & !from_host` become 0. Clobbers `eax`,
+    /// `edx`.
     pub fn merge_flags(&mut self, from_host: u32, clear: u32) {
         if clear == 0 {
             return;
         }
-        dynasm!(self.ops
-            ; .arch x64
-            ; pushfq
-            ; pop rdx
-        );
+        self.capture_flags_dx();
         self.merge_from_rdx(from_host, clear);
     }
 
-    /// The second half of [`Emitter::merge_flags`] (host flags already in
-    /// `rdx`).
+    /// The second half of [`Emitter::merge_flags`] (host flags captured in
+    /// `dx` by [`Emitter::capture_flags_rdx`]). Clobbers `eax`, `edx`.
     pub fn merge_from_rdx(&mut self, from_host: u32, clear: u32) {
         let keep = !clear as i32;
+        // dl = OF -> bit 3, then swap the bytes: OF lands on bit 11 and
+        // the LAHF byte on bits 0-7, EFLAGS' own layout.
         dynasm!(self.ops
             ; .arch x64
+            ; shl dl, 3
+            ; rol dx, 8
             ; and edx, from_host as i32
-            ; and DWORD [rbx + FLAGS], keep
-            ; or DWORD [rbx + FLAGS], edx
+            // One load and one store: two read-modify-writes of EFLAGS
+            // would chain two store forwards into the next block's merge.
+            ; mov eax, DWORD [rbx + FLAGS]
+            ; and eax, keep
+            ; or eax, edx
+            ; mov DWORD [rbx + FLAGS], eax
         );
     }
 
@@ -543,6 +605,9 @@ impl<'a> Emitter<'a> {
         let site: *const Site = &*s;
         self.sites.push(s);
         let exit = self.prelude.exit;
+        // The interpreter reads the register file and may change any
+        // register: write back, and reload lazily afterwards.
+        self.flush_regs();
         dynasm!(self.ops
             ; .arch x64
             ; mov rdi, r13
@@ -565,6 +630,7 @@ impl<'a> Emitter<'a> {
 
     /// Leave to a known EIP: a patchable jump (chaining) to the target block.
     pub fn direct_exit(&mut self, target: u32, page_lin: u32) {
+        self.spill_here();
         self.set_eip(target);
         let entry = self.ops.new_dynamic_label();
         let at = self.ops.offset();
@@ -585,12 +651,14 @@ impl<'a> Emitter<'a> {
 
     /// Leave after EIP was set: look up the next block.
     pub fn dynamic_exit(&mut self) {
+        self.spill_here();
         let d = self.prelude.dyn_exit;
         dynasm!(self.ops ; .arch x64 ; jmp extern d);
     }
 
     /// Leave to the engine right away (state is exact).
     pub fn exit_to_engine(&mut self) {
+        self.spill_here();
         let e = self.prelude.exit;
         dynasm!(self.ops ; .arch x64 ; jmp extern e);
     }
@@ -600,10 +668,16 @@ impl<'a> Emitter<'a> {
         let exit = self.prelude.exit;
         for d in std::mem::take(&mut self.deferred) {
             match d {
-                Deferred::Load { entry, back, site } => {
+                Deferred::Load {
+                    entry,
+                    back,
+                    site,
+                    st,
+                } => {
+                    dynasm!(self.ops ; .arch x64 ; =>entry);
+                    self.spill(st);
                     dynasm!(self.ops
                         ; .arch x64
-                        ; =>entry
                         ; mov rdi, r13
                         ; mov rsi, QWORD site as i64
                         ; mov edx, r14d
@@ -613,13 +687,20 @@ impl<'a> Emitter<'a> {
                         ; .arch x64
                         ; bt rax, 32
                         ; jc extern exit
-                        ; jmp =>back
                     );
+                    self.reload_after_call(st);
+                    dynasm!(self.ops ; .arch x64 ; jmp =>back);
                 }
-                Deferred::Store { entry, back, site } => {
+                Deferred::Store {
+                    entry,
+                    back,
+                    site,
+                    st,
+                } => {
+                    dynasm!(self.ops ; .arch x64 ; =>entry);
+                    self.spill(st);
                     dynasm!(self.ops
                         ; .arch x64
-                        ; =>entry
                         ; mov rdi, r13
                         ; mov rsi, QWORD site as i64
                         ; mov edx, r14d
@@ -629,17 +710,20 @@ impl<'a> Emitter<'a> {
                         ; .arch x64
                         ; test eax, eax
                         ; jnz extern exit
-                        ; jmp =>back
                     );
+                    self.reload_after_call(st);
+                    dynasm!(self.ops ; .arch x64 ; jmp =>back);
                 }
                 Deferred::ExitAfter {
                     entry,
                     next_eip,
                     rem,
+                    st,
                 } => {
+                    dynasm!(self.ops ; .arch x64 ; =>entry);
+                    self.spill(st);
                     dynasm!(self.ops
                         ; .arch x64
-                        ; =>entry
                         ; mov DWORD [rbx + EIP], next_eip as i32
                         ; sub QWORD [rbx + ICOUNT], rem as i32
                         ; jmp extern exit

@@ -71,10 +71,10 @@ fn rmw(
         em.merge_flags(merge.0, merge.1);
         return;
     }
+    em.mov(4, Dst::Host(ECX), Src::Host(EAX));
     if merge.1 != 0 {
         em.capture_flags_r15();
     }
-    em.mov(4, Dst::Host(ECX), Src::Host(EAX));
     em.store(cur, seg, size);
     if merge.1 != 0 {
         em.merge_from_r15(merge.0, merge.1);
@@ -297,6 +297,10 @@ pub fn emit(
             em.mov(1, Dst::Guest(dst), Src::Host(EAX));
         }
         Op::Cmov { cc, size, dst, src } => {
+            // Cached operands are loaded before the conditional move so
+            // both paths leave the same cache state.
+            em.prepare(src, false);
+            em.prepare(dst, true);
             em.guest_flags_to_host(cc);
             let skip = em.new_label();
             em.jcc(cc ^ 1, skip);
@@ -354,6 +358,8 @@ pub fn emit_branch(
             if deferred.merge.is_none() {
                 em.guest_flags_to_host(cc);
             }
+            // One write-back for both exits (movs keep the host flags).
+            em.writeback();
             let taken = em.new_label();
             em.jcc(cc, taken);
             merge(em);
@@ -395,9 +401,11 @@ pub fn emit_branch(
             let size = if addr32 { 4 } else { 2 };
             if matches!(op, Op::Loop { .. }) {
                 em.alu(5, size, Dst::Guest(ECX_OFF), Src::Imm(1));
+                em.writeback();
                 em.jcc(5, taken);
             } else {
                 em.alu(7, size, Dst::Guest(ECX_OFF), Src::Imm(0));
+                em.writeback();
                 em.jcc(4, taken);
             }
             em.direct_exit(cur.next_eip, page_lin);

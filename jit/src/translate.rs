@@ -3,9 +3,12 @@
 //! mode, or the length cap; plan each instruction; compute flag liveness
 //! backwards; emit host code.
 
-use iced_x86::{Decoder, DecoderError, DecoderOptions, FlowControl, Instruction, Mnemonic};
+use iced_x86::{
+    Decoder, DecoderError, DecoderOptions, FlowControl, Instruction, InstructionInfoFactory,
+    Mnemonic,
+};
 
-use crate::emit::{cond_flags, Cur, Emitter, Prelude};
+use crate::emit::{cond_flags, Cur, Emitter, Prelude, CACHE_HOSTS};
 use crate::flags::FLAGS_ARITH;
 use crate::helpers::{ExitSlot, Helpers, Site};
 use crate::lower::{self, Op};
@@ -33,6 +36,9 @@ pub struct TranslateOptions {
     /// Every guest store goes through the store helper (lockstep checking
     /// journals memory writes there).
     pub all_stores_slow: bool,
+    /// Keep every guest register in the register file (no host-register
+    /// caching within the block).
+    pub no_reg_cache: bool,
 }
 
 /// A translated block, not yet placed in the code buffer.
@@ -87,6 +93,45 @@ fn ends_block(i: &Instruction) -> bool {
                 }
             }))
         || (i.mnemonic() == M::Pop && i.op_register(0).is_segment_register())
+}
+
+/// Fewest uses by inline instructions for a guest register to be cached
+/// in a host register (one use is as cheap on the register file).
+const CACHE_MIN_USES: u32 = 2;
+
+/// Which guest GPRs to cache in host registers for a block, most used
+/// first (see `emit/regs.rs`). A register the block reads or writes as
+/// AH/CH/DH/BH inline is never cached: that byte has no REX-register form.
+/// Instructions left to the interpreter do not count (the cache is written
+/// back and dropped around them).
+pub fn choose_cached(instrs: &[Instruction], plans: &[Option<Op>]) -> Vec<usize> {
+    let mut uses = [0u32; 8];
+    let mut high = 0u8;
+    let mut info = InstructionInfoFactory::new();
+    for (i, p) in instrs.iter().zip(plans) {
+        if p.is_none() {
+            continue;
+        }
+        for u in info.info(i).used_registers() {
+            let r = u.register();
+            let n = r.number();
+            if r.is_gpr8() {
+                if (4..8).contains(&n) {
+                    high |= 1 << (n - 4);
+                } else if n < 4 {
+                    uses[n] += 1;
+                }
+            } else if (r.is_gpr16() || r.is_gpr32()) && n < 8 {
+                uses[n] += 1;
+            }
+        }
+    }
+    let mut regs: Vec<usize> = (0..8)
+        .filter(|&g| high & (1 << g) == 0 && uses[g] >= CACHE_MIN_USES)
+        .collect();
+    regs.sort_by_key(|&g| std::cmp::Reverse(uses[g]));
+    regs.truncate(CACHE_HOSTS.len());
+    regs
 }
 
 /// Decode the block's instructions.
@@ -153,6 +198,11 @@ pub fn translate(
 
     let mut em = Emitter::new(base, helpers, prelude, mode);
     em.all_stores_slow = opts.all_stores_slow;
+    if !opts.no_reg_cache {
+        for (g, h) in choose_cached(&instrs, &plans).into_iter().zip(CACHE_HOSTS) {
+            em.map_reg(g, h);
+        }
+    }
     em.prologue(n as u32);
     let code32 = mode.has(ModeKey::CODE32);
     let page_lin = req.cs_base.wrapping_add(req.eip) & !0xFFF;

@@ -4,7 +4,7 @@
 
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
-use super::{Cur, Deferred, Emitter, ATTENTION, EAX};
+use super::{Cur, Deferred, Dst, Emitter, ATTENTION, EAX, R14};
 use crate::abi::{tlb_view_offset, RegFile, TlbView};
 use crate::mode::SegClass;
 
@@ -18,30 +18,65 @@ impl Emitter<'_> {
         disp: u32,
         addr16: bool,
     ) {
-        let size = if addr16 { 2 } else { 4 };
-        match base {
-            Some(off) => {
-                // mov/movzx r14d, [rbx+off]
-                self.bytes(&[0x44]);
-                self.load_guest(size, 6, off);
+        // Full 32-bit registers also for 16-bit addressing: the low 16 bits
+        // of the sum only depend on the low 16 bits of its terms, and the
+        // result is truncated below.
+        let host = |em: &mut Self, off: i32, tmp: u8| match em.locate(Dst::Guest(off), false, true)
+        {
+            Dst::Host(h) => h,
+            Dst::Guest(off) => {
+                em.load_guest(4, tmp, off);
+                tmp
             }
-            None => dynasm!(self.ops ; .arch x64 ; xor r14d, r14d),
-        }
-        if let Some((off, scale)) = index {
-            self.load_guest(size, EAX, off);
-            let d = disp as i32;
-            match scale {
-                1 => dynasm!(self.ops ; .arch x64 ; lea r14d, [r14 + rax + d]),
-                2 => dynasm!(self.ops ; .arch x64 ; lea r14d, [r14 + rax * 2 + d]),
-                4 => dynasm!(self.ops ; .arch x64 ; lea r14d, [r14 + rax * 4 + d]),
-                _ => dynasm!(self.ops ; .arch x64 ; lea r14d, [r14 + rax * 8 + d]),
+        };
+        let b = base.map(|off| host(self, off, R14));
+        let x = index.map(|(off, scale)| (host(self, off, EAX), scale));
+        let d = disp as i32;
+        match (b, x) {
+            (None, None) => dynasm!(self.ops ; .arch x64 ; mov r14d, d),
+            (Some(R14), None) => {
+                if d != 0 {
+                    dynasm!(self.ops ; .arch x64 ; add r14d, d);
+                }
             }
-        } else if disp != 0 {
-            dynasm!(self.ops ; .arch x64 ; add r14d, disp as i32);
+            (b, x) => self.lea_r14(b, x, d),
         }
         if addr16 {
             dynasm!(self.ops ; .arch x64 ; movzx r14d, r14w);
         }
+    }
+
+    /// `lea r14d, [base + index * scale + disp32]` on host registers
+    /// (`base` never `rsp`/`r12`, `index` never `rsp`).
+    fn lea_r14(&mut self, base: Option<u8>, index: Option<(u8, u8)>, disp: i32) {
+        let mut rex = 0x44;
+        if base.is_some_and(|b| b >= 8) {
+            rex |= 0x01;
+        }
+        match index {
+            Some((x, scale)) => {
+                if x >= 8 {
+                    rex |= 0x02;
+                }
+                let ss = match scale {
+                    1 => 0,
+                    2 => 1,
+                    4 => 2,
+                    _ => 3,
+                };
+                let (modrm, b) = match base {
+                    Some(b) => (0xB4, b & 7),
+                    None => (0x34, 5),
+                };
+                self.bytes(&[rex, 0x8D, modrm, ss << 6 | (x & 7) << 3 | b]);
+            }
+            None => {
+                let b = base.unwrap_or(0);
+                debug_assert!(b & 7 != 4);
+                self.bytes(&[rex, 0x8D, 0xB0 | (b & 7)]);
+            }
+        }
+        self.bytes(&disp.to_le_bytes());
     }
 
     /// Turn the offset in `r14d` into a linear address in `esi` for an
@@ -99,10 +134,12 @@ impl Emitter<'_> {
             }
         }
         dynasm!(self.ops ; .arch x64 ; =>back);
+        let st = self.regs;
         self.deferred.push(Deferred::Load {
             entry: slow,
             back,
             site,
+            st,
         });
     }
 
@@ -126,10 +163,12 @@ impl Emitter<'_> {
             }
         }
         dynasm!(self.ops ; .arch x64 ; =>back);
+        let st = self.regs;
         self.deferred.push(Deferred::Store {
             entry: slow,
             back,
             site,
+            st,
         });
     }
 
@@ -142,10 +181,12 @@ impl Emitter<'_> {
             ; cmp DWORD [rbx + ATTENTION], 0
             ; jne =>entry
         );
+        let st = self.regs;
         self.deferred.push(Deferred::ExitAfter {
             entry,
             next_eip: cur.next_eip,
             rem: cur.rem,
+            st,
         });
     }
 }
