@@ -478,7 +478,9 @@ fn bench(a: BenchArgs) -> Result<ExitCode> {
         print!("{}", report.to_table());
     }
     if let Some(path) = &a.plot {
-        std::fs::write(path, btvm::bench::plot::to_svg(&report))
+        let svg = btvm::bench::plot::to_svg(&report)
+            .map_err(|e| anyhow::anyhow!("--plot: {e}"))?;
+        std::fs::write(path, svg)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
     if report.any_failed() {

@@ -24,7 +24,7 @@ const INSNS_SETUP_CAP: u64 = 50_000_000;
 const TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A console sink that keeps what the guest printed.
-struct Capture(Rc<RefCell<Vec<u8>>>);
+pub(super) struct Capture(pub(super) Rc<RefCell<Vec<u8>>>);
 
 impl Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -55,16 +55,28 @@ impl Report {
     }
 
     /// The ratio columns: (name, numerator index, denominator index), one
-    /// per pair of neighbouring targets (interp/jit, jit/qemu, ...).
+    /// per pair of neighbouring targets (interp/jit, jit/qemu, ...), then
+    /// every other engine over kvm (interp/kvm: translation vs world
+    /// switch) and jit/qemu when they are not neighbours.
     pub fn ratios(&self) -> Vec<(String, usize, usize)> {
-        (1..self.targets.len())
-            .map(|i| {
-                (
-                    format!("{}/{}", self.targets[i - 1], self.targets[i]),
-                    i - 1,
-                    i,
-                )
-            })
+        let t = &self.targets;
+        let mut pairs: Vec<(usize, usize)> = (1..t.len()).map(|i| (i - 1, i)).collect();
+        let col = |name: &str| t.iter().position(|&x| x == name);
+        if let Some(k) = col("kvm") {
+            for a in 0..t.len() {
+                if a != k && t[a] != "qemu" && !pairs.contains(&(a, k)) {
+                    pairs.push((a, k));
+                }
+            }
+        }
+        if let (Some(j), Some(q)) = (col("jit"), col("qemu")) {
+            if !pairs.contains(&(j, q)) {
+                pairs.push((j, q));
+            }
+        }
+        pairs
+            .into_iter()
+            .map(|(a, b)| (format!("{}/{}", t[a], t[b]), a, b))
             .collect()
     }
 
@@ -225,6 +237,13 @@ mod tests {
         assert_eq!(j["rows"][0]["ratios"]["interp/jit"], json!(4.0));
         assert_eq!(j["rows"][0]["ratios"]["jit/qemu"], Value::Null);
         assert_eq!(j["rows"][0]["results"]["qemu"]["status"], "n/a");
+        let mut r = sample();
+        r.targets = vec!["interp", "jit", "kvm", "qemu"];
+        let names: Vec<_> = r.ratios().into_iter().map(|r| r.0).collect();
+        assert_eq!(
+            names,
+            ["interp/jit", "jit/kvm", "kvm/qemu", "interp/kvm", "jit/qemu"]
+        );
     }
 
     #[test]
