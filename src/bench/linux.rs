@@ -64,6 +64,7 @@ fn in_process(kind: EngineKind) -> Result<Sample, RunError> {
         Exit::SerialMarker => Ok(Sample {
             wall,
             icount: Some(m.cpu.regs.icount),
+            exits: super::in_process::kvm_exits(&m),
         }),
         other => Err(RunError::Failed(format!(
             "{} (status {}); {}",
@@ -125,7 +126,11 @@ fn qemu(dir: &Path) -> Result<Sample, RunError> {
     let _ = child.kill();
     let _ = child.wait();
     if found {
-        Ok(Sample { wall, icount: None })
+        Ok(Sample {
+            wall,
+            icount: None,
+            exits: None,
+        })
     } else {
         Err(RunError::Failed(format!(
             "{QEMU} stopped without {MARKER}; {}",

@@ -30,6 +30,8 @@ pub enum Cell {
         iters: u64,
         /// Wall nanoseconds per iteration.
         ns_per_iter: f64,
+        /// KVM exits per iteration, under the kvm engine.
+        exits_per_iter: Option<f64>,
         /// Guest instructions per iteration, when the target counts them.
         insns_per_iter: Option<f64>,
     },
@@ -116,9 +118,14 @@ pub fn measure(
         (Some(t), Some(b)) => Some(t.saturating_sub(b) as f64 / n as f64),
         _ => None,
     };
+    let exits = match (timed.exits, base.exits) {
+        (Some(t), Some(b)) => Some(t.saturating_sub(b) as f64 / n as f64),
+        _ => None,
+    };
     Ok(Cell::Ok {
         iters: n,
         ns_per_iter: ns,
+        exits_per_iter: exits,
         insns_per_iter: insns,
     })
 }
@@ -139,6 +146,7 @@ fn linux_boot(target: Target, cache: &RomCache, repeat: u32) -> Cell {
     Cell::Ok {
         iters: 1,
         ns_per_iter: s.wall.as_nanos() as f64,
+        exits_per_iter: s.exits.map(|n| n as f64),
         insns_per_iter: s.icount.map(|n| n as f64),
     }
 }

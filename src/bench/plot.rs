@@ -131,6 +131,7 @@ mod tests {
         let ok = |ns| Cell::Ok {
             iters: 1,
             ns_per_iter: ns,
+            exits_per_iter: None,
             insns_per_iter: Some(16.0),
         };
         let r = Report {

@@ -36,6 +36,14 @@ impl RowResult {
         }
     }
 
+    /// KVM exits per iteration, from the kvm column.
+    fn exits(&self) -> Option<f64> {
+        self.cells.iter().find_map(|c| match c {
+            Cell::Ok { exits_per_iter, .. } => *exits_per_iter,
+            _ => None,
+        })
+    }
+
     /// Guest instructions per iteration from the first target counting them.
     fn insns(&self) -> Option<f64> {
         self.cells.iter().find_map(|c| match c {
@@ -97,6 +105,10 @@ impl Report {
         header.extend(self.targets.iter().map(|t| format!("{t} ns/iter")));
         let ratios = self.ratios();
         header.extend(ratios.iter().map(|r| r.0.clone()));
+        let kvm = self.targets.contains(&"kvm");
+        if kvm {
+            header.push("kvm exits/iter".to_string());
+        }
         header.push("insns/iter".to_string());
         let mut lines = vec![header];
         for r in &self.rows {
@@ -120,6 +132,9 @@ impl Report {
                     (Some(x), Some(y)) if y > 0.0 => format!("{:.2}", x / y),
                     _ => "-".to_string(),
                 });
+            }
+            if kvm {
+                line.push(r.exits().map_or("-".to_string(), |n| format!("{n:.2}")));
             }
             line.push(r.insns().map_or("-".to_string(), |n| format!("{n:.1}")));
             lines.push(line);
@@ -168,11 +183,13 @@ impl Report {
                         Cell::Ok {
                             iters,
                             ns_per_iter,
+                            exits_per_iter,
                             insns_per_iter,
                         } => json!({
                             "status": "ok",
                             "iters": iters,
                             "ns_per_iter": ns_per_iter,
+                            "exits_per_iter": exits_per_iter,
                             "insns_per_iter": insns_per_iter,
                         }),
                         Cell::Fail(why) => json!({"status": "fail", "reason": why}),
@@ -193,6 +210,7 @@ impl Report {
                     "iters": r.iters,
                     "results": results,
                     "ratios": rat,
+                    "kvm_exits_per_iter": r.exits(),
                     "insns_per_iter": r.insns(),
                 })
             })
@@ -215,11 +233,13 @@ mod tests {
                     Cell::Ok {
                         iters: 10,
                         ns_per_iter: 40.0,
+                        exits_per_iter: None,
                         insns_per_iter: Some(16.0),
                     },
                     Cell::Ok {
                         iters: 10,
                         ns_per_iter: 10.0,
+                        exits_per_iter: None,
                         insns_per_iter: Some(16.0),
                     },
                     Cell::Unavailable("qemu-system-i386 not found on PATH".into()),
