@@ -245,10 +245,7 @@ mod tests {
         let mut p = EscapeParser::default();
         assert_eq!(p.feed(b"\x01\x01\x01c"), (vec![CTRL_A, CTRL_A, b'c'], None));
         assert_eq!(p.feed(b"\x01h"), (vec![], Some(EscapeCommand::Help)));
-        assert_eq!(
-            p.feed(b"\x01e"),
-            (vec![], Some(EscapeCommand::CycleEngine))
-        );
+        assert_eq!(p.feed(b"\x01e"), (vec![], Some(EscapeCommand::CycleEngine)));
     }
 
     #[test]

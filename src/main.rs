@@ -440,10 +440,7 @@ fn print_stats_details(m: &Machine) {
         .map(|(v, n)| format!("{v:#04x} {n}"))
         .collect();
     if !vectors.is_empty() {
-        eprintln!(
-            "btvm: stats: interrupts by vector: {}",
-            vectors.join(", ")
-        );
+        eprintln!("btvm: stats: interrupts by vector: {}", vectors.join(", "));
     }
     let t = m.cpu.tlb_counts;
     eprintln!(
@@ -478,10 +475,8 @@ fn bench(a: BenchArgs) -> Result<ExitCode> {
         print!("{}", report.to_table());
     }
     if let Some(path) = &a.plot {
-        let svg = btvm::bench::plot::to_svg(&report)
-            .map_err(|e| anyhow::anyhow!("--plot: {e}"))?;
-        std::fs::write(path, svg)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let svg = btvm::bench::plot::to_svg(&report).map_err(|e| anyhow::anyhow!("--plot: {e}"))?;
+        std::fs::write(path, svg).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
     if report.any_failed() {
         eprintln!("btvm bench: some rows failed (FAIL in the table)");

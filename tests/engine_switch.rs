@@ -70,7 +70,9 @@ fn linux_schedule_same_as_interp() -> Result<(), Failed> {
         (a.join().expect("boot thread"), b)
     });
     if !a.serial.contains("BTVM-SELFTEST-DONE") {
-        return Err(a.report("the interpreter boot did not finish its self-test").into());
+        return Err(a
+            .report("the interpreter boot did not finish its self-test")
+            .into());
     }
     if a.raw != b.raw {
         let at = a
@@ -135,8 +137,9 @@ fn main() {
         None => Trial::test(kvm_rom, || {
             rom_same_as_interp("16-string-movs-stos", "interp:3000,kvm:3000,jit:3000")
         }),
-        Some(why) => Trial::test(format!("{kvm_rom} (skipped: {why})"), || Ok(()))
-            .with_ignored_flag(true),
+        Some(why) => {
+            Trial::test(format!("{kvm_rom} (skipped: {why})"), || Ok(())).with_ignored_flag(true)
+        }
     });
     let msg = "bundled-linux::kvm-pvm-one-line-message";
     let unavailable = kvm.or((!pvm).then_some("host KVM is not PVM (the guest should boot)"));

@@ -33,7 +33,11 @@ pub fn to_svg(report: &Report) -> Result<String, String> {
             _ => None,
         })
         .collect();
-    let lo = values.iter().copied().fold(f64::INFINITY, f64::min).max(0.1);
+    let lo = values
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+        .max(0.1);
     let lo = if lo.is_finite() { lo } else { 1.0 };
     let hi = values.iter().copied().fold(0.0, f64::max).max(lo * 10.0);
     let (lo, hi) = (
@@ -49,7 +53,10 @@ pub fn to_svg(report: &Report) -> Result<String, String> {
         let root = SVGBackend::with_string(&mut svg, (760, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut chart = ChartBuilder::on(&root)
-            .caption("btvm bench: ns per iteration (log scale)", ("sans-serif", 16))
+            .caption(
+                "btvm bench: ns per iteration (log scale)",
+                ("sans-serif", 16),
+            )
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(90)
@@ -103,7 +110,9 @@ pub fn to_svg(report: &Report) -> Result<String, String> {
                             .draw_series(std::iter::once(Text::new(
                                 format!("{} {what}", report.targets[ci]),
                                 (lo, y + 0.1),
-                                ("sans-serif", 11).into_font().color(&RGBColor(0x80, 0x80, 0x80)),
+                                ("sans-serif", 11)
+                                    .into_font()
+                                    .color(&RGBColor(0x80, 0x80, 0x80)),
                             )))
                             .map_err(|e| e.to_string())?;
                     }

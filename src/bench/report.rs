@@ -262,7 +262,13 @@ mod tests {
         let names: Vec<_> = r.ratios().into_iter().map(|r| r.0).collect();
         assert_eq!(
             names,
-            ["interp/jit", "jit/kvm", "kvm/qemu", "interp/kvm", "jit/qemu"]
+            [
+                "interp/jit",
+                "jit/kvm",
+                "kvm/qemu",
+                "interp/kvm",
+                "jit/qemu"
+            ]
         );
     }
 

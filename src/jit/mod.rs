@@ -260,7 +260,10 @@ impl Engine for JitEngine {
             ("block-cache look-ups", lookups),
             ("block-cache hits", hits),
             // Per mille, so it stays an integer.
-            ("block-cache hit rate per mille", (hits * 1000).checked_div(lookups).unwrap_or(0)),
+            (
+                "block-cache hit rate per mille",
+                (hits * 1000).checked_div(lookups).unwrap_or(0),
+            ),
             ("guest instructions translated inline", s.inline_instrs),
             ("translated as interpreter calls", s.fallback_instrs),
             ("instructions interpreted outside blocks", self.interpreted),

@@ -342,7 +342,11 @@ impl Machine {
         }
         let mut next = match self.idle.iter().position(|(k, _)| *k == kind) {
             Some(i) => self.idle.swap_remove(i).1,
-            None => engine::try_new_engine(kind, self.cfg.clock, self.cfg.check && kind == EngineKind::Jit)?,
+            None => engine::try_new_engine(
+                kind,
+                self.cfg.clock,
+                self.cfg.check && kind == EngineKind::Jit,
+            )?,
         };
         let from = self.kind;
         if from == EngineKind::Kvm {

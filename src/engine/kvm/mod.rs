@@ -470,7 +470,10 @@ impl Engine for Kvm {
             return Err(Stop::EngineFailed(EngineFailure {
                 what: PVM_PROTECTED,
                 code: u64::from(ctx.cpu.cr0),
-                at: Some((ctx.cpu.regs.seg[btvm_jit::abi::sreg::CS].selector, ctx.cpu.regs.eip)),
+                at: Some((
+                    ctx.cpu.regs.seg[btvm_jit::abi::sreg::CS].selector,
+                    ctx.cpu.regs.eip,
+                )),
             }));
         }
         self.install_slots(ctx.mem)?;
