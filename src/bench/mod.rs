@@ -113,8 +113,8 @@ pub fn run(opts: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Result<Report
     };
     for row in rows {
         let iters = match opts.iters {
+            _ if row.is_linux_boot() => 1,
             Some(n) => n,
-            None if row.is_linux_boot() => 1,
             None if opts.quick => (row.iters / 10).max(1),
             None => row.iters,
         };
