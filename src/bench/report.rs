@@ -129,7 +129,7 @@ impl Report {
             }
             for (_, a, b) in &ratios {
                 line.push(match (r.ns(*a), r.ns(*b)) {
-                    (Some(x), Some(y)) if y > 0.0 => format!("{:.2}", x / y),
+                    (Some(x), Some(y)) if y > 0.0 => ratio_text(x / y),
                     _ => "-".to_string(),
                 });
             }
@@ -219,6 +219,17 @@ impl Report {
     }
 }
 
+/// A ratio with two decimals, or three significant digits below 0.1
+/// (jit/kvm on a nested KVM is 0.001-ish, not 0.00).
+fn ratio_text(r: f64) -> String {
+    if r >= 0.1 || r <= 0.0 {
+        format!("{r:.2}")
+    } else {
+        let digits = (2.0 - r.log10().floor()) as usize;
+        format!("{r:.digits$}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +257,13 @@ mod tests {
                 ],
             }],
         }
+    }
+
+    #[test]
+    fn small_ratios_keep_three_digits() {
+        assert_eq!(ratio_text(20.954), "20.95");
+        assert_eq!(ratio_text(0.00129), "0.00129");
+        assert_eq!(ratio_text(0.0512), "0.0512");
     }
 
     #[test]
