@@ -158,11 +158,10 @@ fn read_stdin(tx: Sender<HostInput>, wrap: fn(Vec<u8>) -> HostInput) {
                 let _ = tx.send(HostInput::Quit);
                 return;
             }
-            Some(EscapeCommand::CycleEngine) => {
-                if tx.send(HostInput::CycleEngine).is_err() {
-                    return;
-                }
+            Some(EscapeCommand::CycleEngine) if tx.send(HostInput::CycleEngine).is_err() => {
+                return;
             }
+            Some(EscapeCommand::CycleEngine) => {}
             Some(EscapeCommand::Help) => {
                 let mut e = std::io::stderr();
                 let _ = e.write_all(b"\r\nC-a x    quit btvm\r\nC-a e    switch to the next engine (interp, jit, kvm)\r\nC-a C-a  send C-a to the guest\r\nC-a h    this help\r\n");

@@ -71,8 +71,8 @@ impl Report {
         let mut pairs: Vec<(usize, usize)> = (1..t.len()).map(|i| (i - 1, i)).collect();
         let col = |name: &str| t.iter().position(|&x| x == name);
         if let Some(k) = col("kvm") {
-            for a in 0..t.len() {
-                if a != k && t[a] != "qemu" && !pairs.contains(&(a, k)) {
+            for (a, name) in t.iter().enumerate() {
+                if a != k && *name != "qemu" && !pairs.contains(&(a, k)) {
                     pairs.push((a, k));
                 }
             }
