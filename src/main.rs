@@ -141,7 +141,7 @@ struct RunArgs {
     #[arg(long, value_name = "FILE")]
     keys_file: Option<PathBuf>,
     /// At exit, print counters: instructions retired (per engine), guest and
-    /// wall time, speed, interrupts delivered (per vector), TLB fills and
+    /// wall time, speed, interrupts delivered (per IRQ line), TLB fills and
     /// page walks, and the engines' own counters (see README).
     #[arg(long)]
     stats: bool,
@@ -432,15 +432,15 @@ fn print_stats_details(m: &Machine) {
             per.join(", ")
         );
     }
-    let vectors: Vec<String> = m
-        .interrupts_by_vector
+    let irqs: Vec<String> = m
+        .interrupts_by_irq
         .iter()
         .enumerate()
         .filter(|(_, &n)| n > 0)
-        .map(|(v, n)| format!("{v:#04x} {n}"))
+        .map(|(irq, n)| format!("IRQ {irq} {n}"))
         .collect();
-    if !vectors.is_empty() {
-        eprintln!("btvm: stats: interrupts by vector: {}", vectors.join(", "));
+    if !irqs.is_empty() {
+        eprintln!("btvm: stats: interrupts by line: {}", irqs.join(", "));
     }
     let t = m.cpu.tlb_counts;
     eprintln!(

@@ -41,6 +41,18 @@ fn rom_same_as_interp(rom: &'static str, schedule: &'static str) -> Result<(), F
     if !stderr.contains("engine switches") {
         return Err(format!("no engine switch happened:\n{stderr}").into());
     }
+    // --stats names the counters of every engine that ran.
+    for counter in [
+        "instructions retired by engine: ",
+        "TLB fills (misses) ",
+        "jit: blocks translated ",
+        "blocks executed ",
+        "block-cache hit rate per mille ",
+    ] {
+        if !stderr.contains(counter) {
+            return Err(format!("--stats lacks {counter:?}:\n{stderr}").into());
+        }
+    }
     Ok(())
 }
 

@@ -199,8 +199,8 @@ pub struct Machine {
     serial_backlog: VecDeque<u8>,
     /// Interrupts delivered from the PIC.
     pub interrupts_delivered: u64,
-    /// Interrupts delivered from the PIC, by vector.
-    pub interrupts_by_vector: Box<[u64; 256]>,
+    /// Interrupts delivered from the PIC, by IRQ line (0-15).
+    pub interrupts_by_irq: [u64; 16],
     /// The built-in BIOS's services, when it is the firmware.
     bios: Option<crate::bios::Bios>,
     display: crate::display::Display,
@@ -237,7 +237,7 @@ impl Machine {
             input: None,
             serial_backlog: VecDeque::new(),
             interrupts_delivered: 0,
-            interrupts_by_vector: Box::new([0; 256]),
+            interrupts_by_irq: [0; 16],
             bios: None,
             display: crate::display::Display::None,
             last_frame: None,
@@ -508,7 +508,15 @@ impl Machine {
             if if_set && !self.cpu.irq_shadow && self.pc.pic.has_interrupt() {
                 if let Some(vector) = self.pc.pic.acknowledge() {
                     self.interrupts_delivered += 1;
-                    self.interrupts_by_vector[usize::from(vector)] += 1;
+                    let [primary, secondary] = self.pc.pic.vector_bases();
+                    let irq = match vector & !7 {
+                        b if b == primary => Some(vector & 7),
+                        b if b == secondary => Some(8 + (vector & 7)),
+                        _ => None,
+                    };
+                    if let Some(irq) = irq {
+                        self.interrupts_by_irq[usize::from(irq)] += 1;
+                    }
                     if let Err(stop) = self.deliver(vector) {
                         if let Some(exit) = self.stop_to_exit(stop) {
                             return exit;
