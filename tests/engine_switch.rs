@@ -127,6 +127,47 @@ fn linux_kvm_pvm_message() -> Result<(), Failed> {
     Ok(())
 }
 
+/// Ctrl-A E on the console switches a running machine to the next engine
+/// (interp -> jit) and the ROM still passes.
+fn ctrl_a_e_switches() -> Result<(), Failed> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let asm = common::repo().join("test-roms").join("33-compute.asm");
+    let bin = common::assemble(&asm)?;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_btvm"))
+        .args(["run", "--bios", bin.to_str().unwrap()])
+        .args(["--engine", "interp", "--clock", "virtual", "--stats"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start btvm: {e}"))?;
+    // Sent at once: the ROM runs for ~290 M instructions, so the switch
+    // comes long before its end. stdin stays open until btvm exits.
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    stdin
+        .write_all(b"\x01e")
+        .map_err(|e| format!("writing btvm's stdin: {e}"))?;
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("waiting for btvm: {e}"))?;
+    drop(stdin);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let ok = out.status.code() == Some(1)
+        && stdout.contains("PASS")
+        && stderr.contains("btvm: engine jit")
+        && stderr.contains("; 1 engine switches");
+    if !ok {
+        return Err(format!(
+            "status {:?}\n--- serial ---\n{stdout}\n--- stderr ---\n{stderr}",
+            out.status.code()
+        )
+        .into());
+    }
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let kvm = common::kvm_unavailable();
@@ -138,6 +179,7 @@ fn main() {
         Trial::test("rom-45-pm-paging::jit-interp-every-300", || {
             rom_same_as_interp("45-pm-paging", "jit:300,interp:300")
         }),
+        Trial::test("rom-33-compute::ctrl-a-e-interp-to-jit", ctrl_a_e_switches),
         Trial::test("bundled-linux::interp-jit-every-100k-equals-interp", || {
             linux_schedule_same_as_interp()
         }),

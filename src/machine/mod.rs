@@ -391,10 +391,19 @@ impl Machine {
         self.switch_engine(kind)
     }
 
-    /// Ctrl-A E: the next engine that can start here (KVM may be absent).
+    /// Ctrl-A E: the next engine that can start here (KVM may be absent,
+    /// or be PVM while the guest is in protected mode).
     fn cycle_engine(&mut self) {
         let mut kind = self.kind.next();
         while kind != self.kind {
+            if kind == EngineKind::Kvm && self.cpu.protected() && engine::kvm::host_is_pvm() {
+                // It would stop the machine at once: skip it.
+                eprint!(
+                    "\r\nbtvm: kvm skipped: this host's KVM (PVM) cannot run protected mode\r\n"
+                );
+                kind = kind.next();
+                continue;
+            }
             match self.switch_engine(kind) {
                 Ok(()) => break,
                 Err(e) => eprint!("\r\nbtvm: {e}\r\n"),
