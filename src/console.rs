@@ -158,9 +158,13 @@ fn read_stdin(tx: Sender<HostInput>, wrap: fn(Vec<u8>) -> HostInput) {
                 let _ = tx.send(HostInput::Quit);
                 return;
             }
+            Some(EscapeCommand::CycleEngine) if tx.send(HostInput::CycleEngine).is_err() => {
+                return;
+            }
+            Some(EscapeCommand::CycleEngine) => {}
             Some(EscapeCommand::Help) => {
                 let mut e = std::io::stderr();
-                let _ = e.write_all(b"\r\nC-a x    quit btvm\r\nC-a C-a  send C-a to the guest\r\nC-a h    this help\r\n");
+                let _ = e.write_all(b"\r\nC-a x    quit btvm\r\nC-a e    switch to the next engine (interp, jit, kvm)\r\nC-a C-a  send C-a to the guest\r\nC-a h    this help\r\n");
             }
             None => {}
         }
@@ -177,6 +181,8 @@ pub enum EscapeCommand {
     Quit,
     /// Ctrl-A H.
     Help,
+    /// Ctrl-A E: the next engine.
+    CycleEngine,
 }
 
 /// Splits keyboard input into guest bytes and Ctrl-A escape commands.
@@ -203,6 +209,7 @@ impl EscapeParser {
             match b {
                 b'x' | b'X' => return (out, Some(EscapeCommand::Quit)),
                 b'h' | b'H' | b'?' => return (out, Some(EscapeCommand::Help)),
+                b'e' | b'E' => return (out, Some(EscapeCommand::CycleEngine)),
                 CTRL_A => out.push(CTRL_A),
                 // Unknown escape: both keys go to the guest.
                 _ => out.extend([CTRL_A, b]),
@@ -237,6 +244,7 @@ mod tests {
         let mut p = EscapeParser::default();
         assert_eq!(p.feed(b"\x01\x01\x01c"), (vec![CTRL_A, CTRL_A, b'c'], None));
         assert_eq!(p.feed(b"\x01h"), (vec![], Some(EscapeCommand::Help)));
+        assert_eq!(p.feed(b"\x01e"), (vec![], Some(EscapeCommand::CycleEngine)));
     }
 
     #[test]

@@ -87,6 +87,11 @@ struct RunArgs {
     /// Execution engine.
     #[arg(long, value_enum, default_value_t = EngineArg::Jit)]
     engine: EngineArg,
+    /// Cycle through engines while the machine runs, each for a number of
+    /// guest instructions, e.g. `interp:2000000,jit:2000000` (switches
+    /// happen between batches; overrides --engine). Ctrl-A E switches by hand.
+    #[arg(long, value_name = "ENGINE:N,...")]
+    engine_schedule: Option<String>,
     /// With `--engine jit`: re-run every block on the interpreter and stop
     /// at the first difference (registers, flags, memory), printing the
     /// block's disassembly.
@@ -135,8 +140,9 @@ struct RunArgs {
     /// Read the key script from FILE (line breaks are Enter).
     #[arg(long, value_name = "FILE")]
     keys_file: Option<PathBuf>,
-    /// At exit, print counters: instructions retired, guest and wall time,
-    /// speed, interrupts delivered.
+    /// At exit, print counters: instructions retired (per engine), guest and
+    /// wall time, speed, interrupts delivered (per IRQ line), TLB fills and
+    /// page walks, and the engines' own counters (see README).
     #[arg(long)]
     stats: bool,
 }
@@ -264,7 +270,12 @@ fn sst(a: SstArgs) -> Result<ExitCode> {
 }
 
 fn run(a: RunArgs) -> Result<ExitCode> {
-    if a.check && a.engine != EngineArg::Jit {
+    let schedule = a
+        .engine_schedule
+        .as_deref()
+        .map(btvm::engine::schedule::EngineSchedule::parse)
+        .transpose()?;
+    if a.check && a.engine != EngineArg::Jit && schedule.is_none() {
         anyhow::bail!("--check compares the JIT with the interpreter: it needs --engine jit");
     }
     let clock = match a.clock {
@@ -361,6 +372,9 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         console.out.watch_for(text.as_bytes());
     }
     let mut m = Machine::with_console(cfg, console.out.clone())?;
+    if let Some(s) = schedule {
+        m.set_engine_schedule(s)?;
+    }
     if let Some(input) = console.input {
         m.set_input(input);
     }
@@ -400,20 +414,45 @@ fn run(a: RunArgs) -> Result<ExitCode> {
             n as f64 / wall.max(1e-9) / 1e6,
             m.interrupts_delivered
         );
-        let engine: Vec<String> = m
-            .engine_stats()
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
-        if !engine.is_empty() {
-            eprintln!(
-                "btvm: stats: {}: {}",
-                a.engine.kind().name(),
-                engine.join(", ")
-            );
-        }
+        print_stats_details(&m);
     }
     Ok(ExitCode::from(exit.status()))
+}
+
+/// The `--stats` lines after the first: per engine, interrupts, TLB.
+fn print_stats_details(m: &Machine) {
+    let (retired, switches) = m.retired_by_engine();
+    if switches > 0 {
+        let per: Vec<String> = retired
+            .iter()
+            .map(|(k, n)| format!("{} {n}", k.name()))
+            .collect();
+        eprintln!(
+            "btvm: stats: instructions retired by engine: {}; {switches} engine switches",
+            per.join(", ")
+        );
+    }
+    let irqs: Vec<String> = m
+        .interrupts_by_irq
+        .iter()
+        .enumerate()
+        .filter(|(_, &n)| n > 0)
+        .map(|(irq, n)| format!("IRQ {irq} {n}"))
+        .collect();
+    if !irqs.is_empty() {
+        eprintln!("btvm: stats: interrupts by line: {}", irqs.join(", "));
+    }
+    let t = m.cpu.tlb_counts;
+    eprintln!(
+        "btvm: stats: TLB fills (misses) {}, page walks {}",
+        t.fills, t.walks
+    );
+    for (kind, stats) in m.all_engine_stats() {
+        let engine: Vec<String> = stats.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        if !engine.is_empty() {
+            eprintln!("btvm: stats: {}: {}", kind.name(), engine.join(", "));
+        }
+    }
 }
 
 fn bench(a: BenchArgs) -> Result<ExitCode> {
@@ -436,8 +475,8 @@ fn bench(a: BenchArgs) -> Result<ExitCode> {
         print!("{}", report.to_table());
     }
     if let Some(path) = &a.plot {
-        std::fs::write(path, btvm::bench::plot::to_svg(&report))
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let svg = btvm::bench::plot::to_svg(&report).map_err(|e| anyhow::anyhow!("--plot: {e}"))?;
+        std::fs::write(path, svg).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
     if report.any_failed() {
         eprintln!("btvm bench: some rows failed (FAIL in the table)");

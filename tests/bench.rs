@@ -81,6 +81,53 @@ fn bench_json() -> Result<(), Failed> {
     Ok(())
 }
 
+/// The `linux-boot` row boots the bundled Linux to its marker on the JIT,
+/// and `--plot` writes an SVG with one bar group per row.
+fn bench_linux_boot_and_plot() -> Result<(), Failed> {
+    let dir = common::repo().join("target").join("bench-roms");
+    let svg_path = dir.join(format!("plot-{}.svg", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let out = common::btvm(&[
+        "bench",
+        "--rows",
+        "alu,linux-boot",
+        "--engines",
+        "jit",
+        "--iters",
+        "1000",
+        "--json",
+        "--plot",
+        svg_path.to_str().unwrap(),
+        "--cache-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!("status {:?}\n{stdout}\n{stderr}", out.status.code()).into());
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout).map_err(|e| format!("not JSON ({e}):\n{stdout}"))?;
+    let row = &v["rows"][1];
+    let jit = &row["results"]["jit"];
+    // One boot retires some 360 M instructions; anything near that is a boot.
+    let insns = jit["insns_per_iter"].as_f64().unwrap_or(0.0);
+    if row["row"] != "linux-boot" || jit["status"] != "ok" || insns < 50e6 || row["iters"] != 1 {
+        return Err(format!("no linux-boot result on jit:\n{stdout}").into());
+    }
+    let svg =
+        std::fs::read_to_string(&svg_path).map_err(|e| format!("{}: {e}", svg_path.display()))?;
+    let _ = std::fs::remove_file(&svg_path);
+    let ok = svg.trim_start().starts_with("<svg")
+        && svg.trim_end().ends_with("</svg>")
+        && svg.matches("\nalu\n").count() == 1
+        && svg.matches("\nlinux-boot\n").count() == 1;
+    if !ok {
+        return Err(format!("not an SVG with one group per row:\n{svg}").into());
+    }
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
@@ -102,5 +149,9 @@ fn main() {
         }
     }
     trials.push(Trial::test("bench-json", bench_json));
+    trials.push(Trial::test(
+        "bench-linux-boot-and-plot",
+        bench_linux_boot_and_plot,
+    ));
     libtest_mimic::run(&args, trials).exit();
 }

@@ -149,6 +149,15 @@ impl Pic8259Pair {
         Some(vector)
     }
 
+    /// The vector bases (ICW2) of the primary and the secondary: with them
+    /// a delivered vector names its IRQ line (statistics).
+    pub fn vector_bases(&self) -> [u8; 2] {
+        [
+            self.chips[PRIMARY].vector_base(),
+            self.chips[SECONDARY].vector_base(),
+        ]
+    }
+
     /// Propagate the secondary's INT output to the primary's IR2.
     fn update_cascade(&mut self) {
         let int = self.chips[SECONDARY].pending().is_some();

@@ -24,7 +24,7 @@ const INSNS_SETUP_CAP: u64 = 50_000_000;
 const TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A console sink that keeps what the guest printed.
-struct Capture(Rc<RefCell<Vec<u8>>>);
+pub(super) struct Capture(pub(super) Rc<RefCell<Vec<u8>>>);
 
 impl Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -69,6 +69,7 @@ pub fn run(rom: &Path, kind: EngineKind, iters: u64) -> Result<Sample, RunError>
         Exit::DebugExit(1) if done => Ok(Sample {
             wall,
             icount: Some(m.cpu.regs.icount),
+            exits: kvm_exits(&m),
         }),
         Exit::DebugExit(1) => Err(RunError::Failed(format!(
             "exit status 1 without {DONE_MARKER}; {}",
@@ -81,6 +82,17 @@ pub fn run(rom: &Path, kind: EngineKind, iters: u64) -> Result<Sample, RunError>
             last_line(&serial)
         ))),
     }
+}
+
+/// KVM exits so far (returns from KVM_RUN) when the machine runs on kvm.
+pub fn kvm_exits(m: &Machine) -> Option<u64> {
+    if m.engine_kind() != EngineKind::Kvm {
+        return None;
+    }
+    m.engine_stats()
+        .iter()
+        .find(|(k, _)| *k == "kvm_run")
+        .map(|&(_, n)| n)
 }
 
 #[cfg(test)]

@@ -8,6 +8,9 @@
 //! under QEMU TCG ([`qemu`]), and reports wall nanoseconds per iteration
 //! with startup removed ([`measure`], [`report`]).
 //!
+//! The `linux-boot` row ([`linux`]) boots the bundled Linux to its marker
+//! instead: seconds per boot on each engine and under QEMU.
+//!
 //! ```text
 //! $ btvm bench --rows alu,syscall --qemu
 //! row      N        interp ns/iter  jit ns/iter  qemu ns/iter  interp/jit  jit/qemu  insns/iter
@@ -16,6 +19,7 @@
 
 pub mod error;
 pub mod in_process;
+pub mod linux;
 pub mod measure;
 pub mod plot;
 pub mod qemu;
@@ -35,7 +39,8 @@ use crate::engine::EngineKind;
 /// What to benchmark and how.
 #[derive(Clone, Debug)]
 pub struct BenchOptions {
-    /// Rows to run, by name (empty: all, in table order).
+    /// Rows to run, by name (empty: all, in table order; the `linux-boot`
+    /// row comes last, and is left out by `quick` unless named).
     pub rows: Vec<String>,
     /// Engines to run in-process, in column order.
     pub engines: Vec<EngineKind>,
@@ -64,7 +69,11 @@ impl BenchOptions {
     /// The selected rows, checking the names.
     pub fn selected_rows(&self) -> Result<Vec<&'static rows::Row>, BenchError> {
         if self.rows.is_empty() {
-            return Ok(rows::ROWS.iter().collect());
+            let mut all: Vec<&'static rows::Row> = rows::ROWS.iter().collect();
+            if !self.quick {
+                all.push(&rows::LINUX_BOOT);
+            }
+            return Ok(all);
         }
         self.rows
             .iter()
@@ -104,6 +113,7 @@ pub fn run(opts: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Result<Report
     };
     for row in rows {
         let iters = match opts.iters {
+            _ if row.is_linux_boot() => 1,
             Some(n) => n,
             None if opts.quick => (row.iters / 10).max(1),
             None => row.iters,

@@ -66,7 +66,11 @@ pub fn run(rom: &Path, _iters: u64) -> Result<Sample, RunError> {
         .windows(DONE_MARKER.len())
         .any(|w| w == DONE_MARKER.as_bytes());
     if status.code() == Some(1) && done {
-        return Ok(Sample { wall, icount: None });
+        return Ok(Sample {
+            wall,
+            icount: None,
+            exits: None,
+        });
     }
     let stderr = String::from_utf8_lossy(&err);
     let stderr = stderr.lines().next().unwrap_or("").trim();

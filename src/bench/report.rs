@@ -36,6 +36,14 @@ impl RowResult {
         }
     }
 
+    /// KVM exits per iteration, from the kvm column.
+    fn exits(&self) -> Option<f64> {
+        self.cells.iter().find_map(|c| match c {
+            Cell::Ok { exits_per_iter, .. } => *exits_per_iter,
+            _ => None,
+        })
+    }
+
     /// Guest instructions per iteration from the first target counting them.
     fn insns(&self) -> Option<f64> {
         self.cells.iter().find_map(|c| match c {
@@ -55,16 +63,28 @@ impl Report {
     }
 
     /// The ratio columns: (name, numerator index, denominator index), one
-    /// per pair of neighbouring targets (interp/jit, jit/qemu, ...).
+    /// per pair of neighbouring targets (interp/jit, jit/qemu, ...), then
+    /// every other engine over kvm (interp/kvm: translation vs world
+    /// switch) and jit/qemu when they are not neighbours.
     pub fn ratios(&self) -> Vec<(String, usize, usize)> {
-        (1..self.targets.len())
-            .map(|i| {
-                (
-                    format!("{}/{}", self.targets[i - 1], self.targets[i]),
-                    i - 1,
-                    i,
-                )
-            })
+        let t = &self.targets;
+        let mut pairs: Vec<(usize, usize)> = (1..t.len()).map(|i| (i - 1, i)).collect();
+        let col = |name: &str| t.iter().position(|&x| x == name);
+        if let Some(k) = col("kvm") {
+            for (a, name) in t.iter().enumerate() {
+                if a != k && *name != "qemu" && !pairs.contains(&(a, k)) {
+                    pairs.push((a, k));
+                }
+            }
+        }
+        if let (Some(j), Some(q)) = (col("jit"), col("qemu")) {
+            if !pairs.contains(&(j, q)) {
+                pairs.push((j, q));
+            }
+        }
+        pairs
+            .into_iter()
+            .map(|(a, b)| (format!("{}/{}", t[a], t[b]), a, b))
             .collect()
     }
 
@@ -85,6 +105,10 @@ impl Report {
         header.extend(self.targets.iter().map(|t| format!("{t} ns/iter")));
         let ratios = self.ratios();
         header.extend(ratios.iter().map(|r| r.0.clone()));
+        let kvm = self.targets.contains(&"kvm");
+        if kvm {
+            header.push("kvm exits/iter".to_string());
+        }
         header.push("insns/iter".to_string());
         let mut lines = vec![header];
         for r in &self.rows {
@@ -105,9 +129,12 @@ impl Report {
             }
             for (_, a, b) in &ratios {
                 line.push(match (r.ns(*a), r.ns(*b)) {
-                    (Some(x), Some(y)) if y > 0.0 => format!("{:.2}", x / y),
+                    (Some(x), Some(y)) if y > 0.0 => ratio_text(x / y),
                     _ => "-".to_string(),
                 });
+            }
+            if kvm {
+                line.push(r.exits().map_or("-".to_string(), |n| format!("{n:.2}")));
             }
             line.push(r.insns().map_or("-".to_string(), |n| format!("{n:.1}")));
             lines.push(line);
@@ -156,11 +183,13 @@ impl Report {
                         Cell::Ok {
                             iters,
                             ns_per_iter,
+                            exits_per_iter,
                             insns_per_iter,
                         } => json!({
                             "status": "ok",
                             "iters": iters,
                             "ns_per_iter": ns_per_iter,
+                            "exits_per_iter": exits_per_iter,
                             "insns_per_iter": insns_per_iter,
                         }),
                         Cell::Fail(why) => json!({"status": "fail", "reason": why}),
@@ -181,11 +210,23 @@ impl Report {
                     "iters": r.iters,
                     "results": results,
                     "ratios": rat,
+                    "kvm_exits_per_iter": r.exits(),
                     "insns_per_iter": r.insns(),
                 })
             })
             .collect();
         json!({ "targets": self.targets, "rows": rows })
+    }
+}
+
+/// A ratio with two decimals, or three significant digits below 0.1
+/// (jit/kvm on a nested KVM is 0.001-ish, not 0.00).
+fn ratio_text(r: f64) -> String {
+    if r >= 0.1 || r <= 0.0 {
+        format!("{r:.2}")
+    } else {
+        let digits = (2.0 - r.log10().floor()) as usize;
+        format!("{r:.digits$}")
     }
 }
 
@@ -203,17 +244,26 @@ mod tests {
                     Cell::Ok {
                         iters: 10,
                         ns_per_iter: 40.0,
+                        exits_per_iter: None,
                         insns_per_iter: Some(16.0),
                     },
                     Cell::Ok {
                         iters: 10,
                         ns_per_iter: 10.0,
+                        exits_per_iter: None,
                         insns_per_iter: Some(16.0),
                     },
                     Cell::Unavailable("qemu-system-i386 not found on PATH".into()),
                 ],
             }],
         }
+    }
+
+    #[test]
+    fn small_ratios_keep_three_digits() {
+        assert_eq!(ratio_text(20.954), "20.95");
+        assert_eq!(ratio_text(0.00129), "0.00129");
+        assert_eq!(ratio_text(0.0512), "0.0512");
     }
 
     #[test]
@@ -225,6 +275,19 @@ mod tests {
         assert_eq!(j["rows"][0]["ratios"]["interp/jit"], json!(4.0));
         assert_eq!(j["rows"][0]["ratios"]["jit/qemu"], Value::Null);
         assert_eq!(j["rows"][0]["results"]["qemu"]["status"], "n/a");
+        let mut r = sample();
+        r.targets = vec!["interp", "jit", "kvm", "qemu"];
+        let names: Vec<_> = r.ratios().into_iter().map(|r| r.0).collect();
+        assert_eq!(
+            names,
+            [
+                "interp/jit",
+                "jit/kvm",
+                "kvm/qemu",
+                "interp/kvm",
+                "jit/qemu"
+            ]
+        );
     }
 
     #[test]

@@ -76,14 +76,36 @@ pub const ROWS: &[Row] = &[
     ),
 ];
 
+/// The `linux-boot` row: not a ROM but the bundled Linux booted to its
+/// marker once ([`super::linux`]); one "iteration" is one boot.
+pub const LINUX_BOOT: Row = Row {
+    name: super::linux::ROW,
+    what: "boot the bundled Linux to BTVM-GUEST-READY",
+    source: "",
+    iters: 1,
+};
+
+impl Row {
+    /// Whether this is the Linux boot row rather than a ROM.
+    pub fn is_linux_boot(&self) -> bool {
+        self.name == LINUX_BOOT.name
+    }
+}
+
 /// Look a row up by name.
 pub fn find(name: &str) -> Option<&'static Row> {
-    ROWS.iter().find(|r| r.name == name)
+    ROWS.iter()
+        .chain(std::iter::once(&LINUX_BOOT))
+        .find(|r| r.name == name)
 }
 
 /// The row names, comma-separated (for messages).
 pub fn names() -> String {
-    ROWS.iter().map(|r| r.name).collect::<Vec<_>>().join(",")
+    ROWS.iter()
+        .chain(std::iter::once(&LINUX_BOOT))
+        .map(|r| r.name)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[cfg(test)]

@@ -59,6 +59,8 @@ pub struct Sample {
     pub wall: Duration,
     /// Guest instructions retired, when the target counts them.
     pub icount: Option<u64>,
+    /// KVM exits (KVM_RUN returns), under the kvm engine.
+    pub exits: Option<u64>,
 }
 
 /// Why a run gave no sample.

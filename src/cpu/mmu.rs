@@ -146,6 +146,7 @@ impl Cpu {
         linear: u32,
         kind: AccessKind,
     ) -> Result<Walk, Exception> {
+        self.tlb_counts.walks += 1;
         let pf = |cpu: &mut Cpu, present: bool| {
             cpu.cr2 = linear;
             // Why: no I/D bit (bit 4) without PAE+NX; a P6 reports a
@@ -214,6 +215,7 @@ impl Cpu {
             user: self.cpl == 3,
             fetch: view == TlbView::Exec,
         };
+        self.tlb_counts.fills += 1;
         let (phys, side) = if self.paging() {
             let w = self.walk(mem, linear, kind)?;
             let user_ok = w.user_ok && (view != TlbView::Write || w.write_ok);

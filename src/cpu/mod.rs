@@ -102,6 +102,18 @@ pub struct Cpu {
     pub sysenter: [u32; 3],
     /// The x87 FPU (power-on state: see `crate::fpu::Fpu::new`).
     pub fpu: crate::fpu::Fpu,
+    /// `--stats`: software-TLB fills (misses of the inline/fast lookup)
+    /// and, of those, page-table walks (paging on).
+    pub tlb_counts: TlbCounts,
+}
+
+/// `--stats` counters of the software TLB.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TlbCounts {
+    /// Fills of a TLB view: every access that missed the TLB.
+    pub fills: u64,
+    /// Page-table walks (misses with paging on, and `translate` calls).
+    pub walks: u64,
 }
 
 impl Default for Cpu {
@@ -151,6 +163,7 @@ impl Cpu {
             tsc_offset: 0,
             sysenter: [0; 3],
             fpu: crate::fpu::Fpu::new(),
+            tlb_counts: TlbCounts::default(),
         }
     }
 

@@ -9,6 +9,7 @@
 
 pub mod interp;
 pub mod kvm;
+pub mod schedule;
 
 use crate::cpu::access::Ctx;
 use crate::cpu::exception::Stop;
@@ -35,6 +36,20 @@ impl EngineKind {
             EngineKind::Jit => "jit",
             EngineKind::Kvm => "kvm",
         }
+    }
+
+    /// The engine `--engine` calls `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Every engine, in the order Ctrl-A E cycles through them.
+    pub const ALL: [EngineKind; 3] = [EngineKind::Interp, EngineKind::Jit, EngineKind::Kvm];
+
+    /// The next engine after this one in [`EngineKind::ALL`], wrapping.
+    pub fn next(self) -> Self {
+        let i = Self::ALL.iter().position(|&k| k == self).unwrap_or(0);
+        Self::ALL[(i + 1) % Self::ALL.len()]
     }
 }
 

@@ -25,6 +25,11 @@ pub struct HelperCtx {
     irq_pending: bool,
     /// A stop (HLT, triple fault) a helper ran into.
     pub stop: Option<Stop>,
+    /// `--stats`: block look-ups by the lookup and chain helpers, and how
+    /// many found a block (a block entered from another block's exit).
+    pub lookups: u64,
+    /// See `lookups`.
+    pub lookup_hits: u64,
 }
 
 impl Default for HelperCtx {
@@ -35,6 +40,8 @@ impl Default for HelperCtx {
             handlers: std::ptr::null(),
             irq_pending: false,
             stop: None,
+            lookups: 0,
+            lookup_hits: 0,
         }
     }
 }
@@ -233,7 +240,10 @@ extern "sysv64" fn lookup(p: *mut u8) -> *const u8 {
     let (h, ctx) = unsafe { parts(p) };
     // SAFETY: see above.
     let jit = unsafe { &*h.jit };
-    find(h, ctx, jit).map_or(std::ptr::null(), |e| e as *const u8)
+    let found = find(h, ctx, jit);
+    h.lookups += 1;
+    h.lookup_hits += u64::from(found.is_some());
+    found.map_or(std::ptr::null(), |e| e as *const u8)
 }
 
 extern "sysv64" fn chain(p: *mut u8, slot: *mut ExitSlot) -> *const u8 {
@@ -243,7 +253,10 @@ extern "sysv64" fn chain(p: *mut u8, slot: *mut ExitSlot) -> *const u8 {
     let slot = unsafe { &mut *slot };
     // SAFETY: see above.
     let jit = unsafe { &mut *h.jit };
-    let Some(entry) = find(h, ctx, jit) else {
+    let found = find(h, ctx, jit);
+    h.lookups += 1;
+    h.lookup_hits += u64::from(found.is_some());
+    let Some(entry) = found else {
         return std::ptr::null();
     };
     let cs_base = ctx.cpu.regs.seg[sreg::CS].base;

@@ -54,6 +54,9 @@ pub struct JitEngine {
     checker: Option<check::Checker>,
     interpreted: u64,
     block_runs: u64,
+    /// Block-cache look-ups by the engine loop, and hits among them.
+    lookups: u64,
+    lookup_hits: u64,
 }
 
 impl JitEngine {
@@ -71,6 +74,8 @@ impl JitEngine {
             checker: check.then(check::Checker::default),
             interpreted: 0,
             block_runs: 0,
+            lookups: 0,
+            lookup_hits: 0,
         };
         if check {
             e.jit.opts.all_stores_slow = true;
@@ -104,7 +109,9 @@ impl JitEngine {
             None => ctx.cpu.translate_fill(ctx.mem, lin, TlbView::Exec).ok()?,
         };
         let key = block_key(ctx.cpu);
+        self.lookups += 1;
         if let Some(b) = cached_block(&self.jit, ctx.cpu, &key, phys) {
+            self.lookup_hits += 1;
             return Some((b.entry, b.instrs.len() as u32, key));
         }
         let mode = key.mode;
@@ -241,9 +248,22 @@ impl Engine for JitEngine {
 
     fn stats(&self) -> EngineStats {
         let s = self.jit.stats;
+        let lookups = self.lookups + self.hctx.lookups;
+        let hits = self.lookup_hits + self.hctx.lookup_hits;
         vec![
             ("blocks translated", s.translated),
+            // Entries from the run loop plus entries through the lookup
+            // and chain helpers; jumps along patched chains are not counted.
+            ("blocks executed", self.block_runs + self.hctx.lookup_hits),
             ("block entries from the engine", self.block_runs),
+            ("block entries through helpers", self.hctx.lookup_hits),
+            ("block-cache look-ups", lookups),
+            ("block-cache hits", hits),
+            // Per mille, so it stays an integer.
+            (
+                "block-cache hit rate per mille",
+                (hits * 1000).checked_div(lookups).unwrap_or(0),
+            ),
             ("guest instructions translated inline", s.inline_instrs),
             ("translated as interpreter calls", s.fallback_instrs),
             ("instructions interpreted outside blocks", self.interpreted),

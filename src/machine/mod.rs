@@ -34,6 +34,7 @@ use crate::cpu::access::Ctx;
 use crate::cpu::exception::Stop;
 use crate::cpu::Cpu;
 use crate::disk::DiskImage;
+use crate::engine::schedule::EngineSchedule;
 use crate::engine::{self, Engine, EngineKind};
 use crate::error::Error;
 use crate::loader::bzimage;
@@ -145,6 +146,8 @@ pub enum HostInput {
     Keyboard(Vec<u8>),
     /// The user asked btvm to quit (Ctrl-A X).
     Quit,
+    /// The user asked for the next engine (Ctrl-A E).
+    CycleEngine,
 }
 
 /// Limits on a run.
@@ -180,11 +183,24 @@ pub struct Machine {
     /// Platform devices, their wiring and the clock.
     pub pc: Pc,
     engine: Box<dyn Engine>,
+    /// Which engine `engine` is.
+    kind: EngineKind,
+    /// Engines switched away from, kept with their caches.
+    idle: Vec<(EngineKind, Box<dyn Engine>)>,
+    /// `--engine-schedule`: the schedule, its current step and the
+    /// instruction count at which the next step starts.
+    schedule: Option<(EngineSchedule, usize, u64)>,
+    /// Instructions retired under each engine, in [`EngineKind::ALL`] order.
+    retired: [u64; 3],
+    /// Engine switches made.
+    switches: u64,
     cfg: Config,
     input: Option<Receiver<HostInput>>,
     serial_backlog: VecDeque<u8>,
     /// Interrupts delivered from the PIC.
     pub interrupts_delivered: u64,
+    /// Interrupts delivered from the PIC, by IRQ line (0-15).
+    pub interrupts_by_irq: [u64; 16],
     /// The built-in BIOS's services, when it is the firmware.
     bios: Option<crate::bios::Bios>,
     display: crate::display::Display,
@@ -212,10 +228,16 @@ impl Machine {
             mem,
             pc,
             engine: engine::try_new_engine(cfg.engine, cfg.clock, cfg.check)?,
+            kind: cfg.engine,
+            idle: Vec::new(),
+            schedule: None,
+            retired: [0; 3],
+            switches: 0,
             cfg,
             input: None,
             serial_backlog: VecDeque::new(),
             interrupts_delivered: 0,
+            interrupts_by_irq: [0; 16],
             bios: None,
             display: crate::display::Display::None,
             last_frame: None,
@@ -280,6 +302,9 @@ impl Machine {
         self.cpu.regs.icount = icount;
         self.mem.set_a20(false);
         self.engine.reset();
+        for (_, e) in &mut self.idle {
+            e.reset();
+        }
         self.power_on()
     }
 
@@ -297,6 +322,106 @@ impl Machine {
     /// Connect host input (serial console keystrokes, quit requests).
     pub fn set_input(&mut self, input: Receiver<HostInput>) {
         self.input = Some(input);
+    }
+
+    /// The engine running now.
+    pub fn engine_kind(&self) -> EngineKind {
+        self.kind
+    }
+
+    /// Move to another engine at this safe point (between batches: the CPU
+    /// state is all in [`Machine::cpu`]). Engines switched away from are
+    /// kept with their caches; every engine that sat idle while KVM ran is
+    /// reset when KVM leaves, since KVM writes guest memory without the
+    /// JIT's code-page tracking. A JIT idle under the interpreter keeps its
+    /// blocks: the interpreter's stores go through the same TLB write view
+    /// and GuestMemory code-page marks, so its SMC tracking stays valid.
+    pub fn switch_engine(&mut self, kind: EngineKind) -> Result<(), Error> {
+        if kind == self.kind {
+            return Ok(());
+        }
+        let mut next = match self.idle.iter().position(|(k, _)| *k == kind) {
+            Some(i) => self.idle.swap_remove(i).1,
+            None => engine::try_new_engine(
+                kind,
+                self.cfg.clock,
+                self.cfg.check && kind == EngineKind::Jit,
+            )?,
+        };
+        let from = self.kind;
+        if from == EngineKind::Kvm {
+            next.reset();
+            for (_, e) in &mut self.idle {
+                e.reset();
+            }
+        }
+        if kind == EngineKind::Kvm {
+            // Write the whole CPU into the vCPU on entry.
+            next.reset();
+        }
+        let old = std::mem::replace(&mut self.engine, next);
+        self.idle.push((from, old));
+        self.kind = kind;
+        self.switches += 1;
+        Ok(())
+    }
+
+    /// Cycle through engines by `--engine-schedule` from now on, starting
+    /// with its first step.
+    pub fn set_engine_schedule(&mut self, schedule: EngineSchedule) -> Result<(), Error> {
+        let (kind, n) = schedule.steps[0];
+        self.switch_engine(kind)?;
+        let at = self.cpu.regs.icount.saturating_add(n);
+        self.schedule = Some((schedule, 0, at));
+        Ok(())
+    }
+
+    /// At a schedule step's end, move to the next step's engine.
+    fn follow_schedule(&mut self) -> Result<(), Error> {
+        let icount = self.cpu.regs.icount;
+        let Some((schedule, step, at)) = &mut self.schedule else {
+            return Ok(());
+        };
+        if icount < *at {
+            return Ok(());
+        }
+        *step = (*step + 1) % schedule.steps.len();
+        let (kind, n) = schedule.steps[*step];
+        *at = icount.saturating_add(n);
+        self.switch_engine(kind)
+    }
+
+    /// Ctrl-A E: the next engine that can start here (KVM may be absent,
+    /// or be PVM while the guest is in protected mode).
+    fn cycle_engine(&mut self) {
+        let mut kind = self.kind.next();
+        while kind != self.kind {
+            if kind == EngineKind::Kvm && self.cpu.protected() && engine::kvm::host_is_pvm() {
+                // It would stop the machine at once: skip it.
+                eprint!(
+                    "\r\nbtvm: kvm skipped: this host's KVM (PVM) cannot run protected mode\r\n"
+                );
+                kind = kind.next();
+                continue;
+            }
+            match self.switch_engine(kind) {
+                Ok(()) => break,
+                Err(e) => eprint!("\r\nbtvm: {e}\r\n"),
+            }
+            kind = kind.next();
+        }
+        eprint!("\r\nbtvm: engine {}\r\n", self.kind.name());
+    }
+
+    /// Instructions retired under each engine that ran, and the number of
+    /// engine switches (`--stats`).
+    pub fn retired_by_engine(&self) -> (Vec<(EngineKind, u64)>, u64) {
+        let per = EngineKind::ALL
+            .into_iter()
+            .zip(self.retired)
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        (per, self.switches)
     }
 
     /// Run until an exit reason.
@@ -392,6 +517,15 @@ impl Machine {
             if if_set && !self.cpu.irq_shadow && self.pc.pic.has_interrupt() {
                 if let Some(vector) = self.pc.pic.acknowledge() {
                     self.interrupts_delivered += 1;
+                    let [primary, secondary] = self.pc.pic.vector_bases();
+                    let irq = match vector & !7 {
+                        b if b == primary => Some(vector & 7),
+                        b if b == secondary => Some(8 + (vector & 7)),
+                        _ => None,
+                    };
+                    if let Some(irq) = irq {
+                        self.interrupts_by_irq[usize::from(irq)] += 1;
+                    }
                     if let Err(stop) = self.deliver(vector) {
                         if let Some(exit) = self.stop_to_exit(stop) {
                             return exit;
@@ -416,7 +550,13 @@ impl Machine {
                 continue;
             }
 
+            if let Err(e) = self.follow_schedule() {
+                return Exit::EngineFailed(e.to_string());
+            }
             let mut budget = MAX_BATCH.min(max - icount);
+            if let Some((_, _, at)) = &self.schedule {
+                budget = budget.min(at.saturating_sub(icount).max(1));
+            }
             if let Some(n) = deadline.and_then(|d| self.pc.clock.instructions_until(now, d)) {
                 budget = budget.min(n.max(1));
             }
@@ -435,19 +575,32 @@ impl Machine {
 
     /// Run up to `budget` instructions with the engine.
     fn run_batch(&mut self, budget: u64, irq_pending: bool) -> Result<(), Stop> {
-        let end = self.cpu.regs.icount + budget;
+        let start = self.cpu.regs.icount;
+        let end = start + budget;
         self.cpu.regs.attention = 0;
         let mut ctx = Ctx {
             cpu: &mut self.cpu,
             mem: &mut self.mem,
             io: &mut self.pc,
         };
-        self.engine.run_until(&mut ctx, end, irq_pending)
+        let r = self.engine.run_until(&mut ctx, end, irq_pending);
+        let slot = EngineKind::ALL.iter().position(|&k| k == self.kind);
+        if let Some(i) = slot {
+            self.retired[i] += self.cpu.regs.icount.saturating_sub(start);
+        }
+        r
     }
 
-    /// The engine's counters (`--stats`).
+    /// The running engine's counters (`--stats`).
     pub fn engine_stats(&self) -> engine::EngineStats {
         self.engine.stats()
+    }
+
+    /// The counters of every engine that ran, the current one first.
+    pub fn all_engine_stats(&self) -> Vec<(EngineKind, engine::EngineStats)> {
+        std::iter::once((self.kind, self.engine.stats()))
+            .chain(self.idle.iter().map(|(k, e)| (*k, e.stats())))
+            .collect()
     }
 
     /// Deliver an external interrupt at the current instruction boundary.
@@ -531,6 +684,7 @@ impl Machine {
     /// Take host input (waiting up to `wait` for the first event) and feed
     /// serial bytes to COM1 as it has room.
     fn poll_input(&mut self, wait: Duration) -> Option<Exit> {
+        let mut cycles = 0;
         if let Some(rx) = &self.input {
             let first = if wait.is_zero() {
                 rx.try_recv().map_err(|e| e == TryRecvError::Disconnected)
@@ -548,6 +702,7 @@ impl Machine {
                         }
                     }
                     Ok(HostInput::Quit) => return Some(Exit::UserQuit),
+                    Ok(HostInput::CycleEngine) => cycles += 1,
                     Err(true) => {
                         self.input = None;
                         break;
@@ -556,6 +711,9 @@ impl Machine {
                 }
                 next = rx.try_recv().map_err(|e| e == TryRecvError::Disconnected);
             }
+        }
+        for _ in 0..cycles {
+            self.cycle_engine();
         }
         while !self.serial_backlog.is_empty() && self.pc.com1.rx_has_room() {
             let (a, _) = self.serial_backlog.as_slices();

@@ -101,7 +101,27 @@ pub struct Kvm {
     timer: Option<SliceTimer>,
     mips: u64,
     counts: ExitCounts,
+    /// The host's KVM is PVM (see [`host_is_pvm`]).
+    pvm: bool,
 }
+
+/// Where a host whose KVM is PVM (paravirtual, nested) shows it.
+pub const PVM_MODULE: &str = "/sys/module/kvm_pvm";
+
+/// Whether the host's KVM is PVM, which runs real-mode guests but not
+/// 32-bit protected mode: such guests either fail entry or run with no
+/// progress (the bundled Linux spends minutes in its decompressor with no
+/// output). `BTVM_KVM_TRY_PROTECTED=1` lets them run anyway.
+pub fn host_is_pvm() -> bool {
+    std::path::Path::new(PVM_MODULE).exists()
+        && std::env::var_os("BTVM_KVM_TRY_PROTECTED").is_none_or(|v| v != "1")
+}
+
+/// The one-line stop for a protected-mode guest on a PVM host.
+const PVM_PROTECTED: &str = "kvm: the host's KVM rejected protected-mode entry: \
+     this host's KVM is PVM (/sys/module/kvm_pvm), which cannot run 32-bit \
+     protected-mode guests (they fail or make no progress; \
+     BTVM_KVM_TRY_PROTECTED=1 tries anyway); CR0";
 
 /// A host-side KVM error as a one-line [`Error`].
 fn host_error(what: &str, e: kvm_ioctls::Error) -> Error {
@@ -181,6 +201,7 @@ impl Kvm {
             timer: None,
             mips,
             counts: ExitCounts::default(),
+            pvm: host_is_pvm(),
         })
     }
 
@@ -444,6 +465,17 @@ impl Kvm {
 
 impl Engine for Kvm {
     fn run_until(&mut self, ctx: &mut Ctx, end: u64, irq_pending: bool) -> Result<(), Stop> {
+        if self.pvm && ctx.cpu.cr0 & CR0_PE != 0 {
+            // Detected before entry rather than after a silent stall.
+            return Err(Stop::EngineFailed(EngineFailure {
+                what: PVM_PROTECTED,
+                code: u64::from(ctx.cpu.cr0),
+                at: Some((
+                    ctx.cpu.regs.seg[btvm_jit::abi::sreg::CS].selector,
+                    ctx.cpu.regs.eip,
+                )),
+            }));
+        }
         self.install_slots(ctx.mem)?;
         self.sync_in(ctx.cpu)?;
         let budget = end.saturating_sub(ctx.cpu.regs.icount);
