@@ -128,12 +128,10 @@ fn must_leave(h: &HelperCtx, ctx: &Ctx) -> bool {
 
 /// What [`super::mode_key`] is computed from: segment caches, CPL, CR0.PE
 /// and EFLAGS.VM.
-#[derive(PartialEq, Eq)]
 struct ModeInputs {
     seg: [SegCache; 6],
-    cpl: u8,
-    pe: bool,
-    vm: bool,
+    /// CPL, CR0.PE and EFLAGS.VM packed.
+    rest: u32,
 }
 
 impl ModeInputs {
@@ -141,10 +139,21 @@ impl ModeInputs {
     fn of(cpu: &Cpu) -> Self {
         ModeInputs {
             seg: cpu.regs.seg,
-            cpl: cpu.cpl,
-            pe: cpu.cr0 & CR0_PE != 0,
-            vm: cpu.v86(),
+            rest: u32::from(cpu.cpl) | u32::from(cpu.cr0 & CR0_PE != 0) << 8 | u32::from(cpu.v86()) << 9,
         }
+    }
+
+    /// Whether anything differs from `other` (branch-free: this runs after
+    /// every interpreted instruction).
+    #[inline(always)]
+    fn differs(&self, other: &ModeInputs) -> bool {
+        let seg = self.seg.iter().zip(other.seg.iter()).fold(0, |d, (a, b)| {
+            d | (a.base ^ b.base)
+                | (a.limit ^ b.limit)
+                | u32::from(a.attr ^ b.attr)
+                | u32::from(a.selector ^ b.selector)
+        });
+        seg | (self.rest ^ other.rest) != 0
     }
 }
 
@@ -182,7 +191,7 @@ extern "sysv64" fn fallback(p: *mut u8, site: *const Site) -> u64 {
     ctx.cpu.regs.settle_flags();
     if must_leave(h, ctx)
         || ctx.cpu.regs.eip != site.next_eip
-        || (ModeInputs::of(ctx.cpu) != before && super::mode_key(ctx.cpu).0 != site.mode)
+        || (ModeInputs::of(ctx.cpu).differs(&before) && super::mode_key(ctx.cpu).0 != site.mode)
     {
         return EXIT;
     }
