@@ -655,8 +655,12 @@ mod tests {
         let mut mem = GuestMemory::new(16).unwrap();
         let mut cpu = paged_cpu(&mut mem);
         cpu.cr4 |= CR4_PSE | CR4_PGE;
-        // PDE 1: a global 4 MiB page at 0x400000 -> 0 (identity of low RAM).
-        write_phys_u32(&mut mem, 0x1004, PTE_P | PTE_RW | PTE_US | PDE_PS | PTE_G);
+        // PDE 1: a global 4 MiB page, 0x400000 -> 0x800000.
+        write_phys_u32(
+            &mut mem,
+            0x1004,
+            0x80_0000 | PTE_P | PTE_RW | PTE_US | PDE_PS | PTE_G,
+        );
         ctx_test(&mut cpu, &mut mem, |c| {
             for k in 0..8 {
                 c.read_lin(0x400000 + 0x1000 * k, 1).unwrap();

@@ -591,7 +591,10 @@ mod tests {
             }
             let mut got = vec![0u8; 0x8000];
             mem.read_phys(0, &mut got);
-            assert!(got == want, "rep movs n={n} si={si:#x} di={di:#x} back={back}");
+            assert!(
+                got == want,
+                "rep movs n={n} si={si:#x} di={di:#x} back={back}"
+            );
             let moved = (count * n) as u32;
             let (s, d) = if back {
                 (si as u32 - moved, di as u32 - moved)

@@ -139,7 +139,9 @@ impl ModeInputs {
     fn of(cpu: &Cpu) -> Self {
         ModeInputs {
             seg: cpu.regs.seg,
-            rest: u32::from(cpu.cpl) | u32::from(cpu.cr0 & CR0_PE != 0) << 8 | u32::from(cpu.v86()) << 9,
+            rest: u32::from(cpu.cpl)
+                | u32::from(cpu.cr0 & CR0_PE != 0) << 8
+                | u32::from(cpu.v86()) << 9,
         }
     }
 
