@@ -333,8 +333,8 @@ impl Ctx<'_> {
 }
 
 impl Ctx<'_> {
-    /// Read at a linear address with supervisor privilege, bypassing the
-    /// TLB (descriptor tables, the TSS, the IDT: implicit system accesses).
+    /// Read at a linear address with supervisor privilege (descriptor
+    /// tables, the TSS, the IDT: implicit system accesses).
     pub fn read_lin_supervisor(&mut self, lin: u32, n: usize) -> Step<u32> {
         self.read_lin_as(lin, n, false)
     }
@@ -346,8 +346,25 @@ impl Ctx<'_> {
     }
 
     /// Read at a linear address with an explicit privilege (`user`: as a
-    /// CPL-3 access), bypassing the TLB.
+    /// CPL-3 access); the TLB serves only when that is the current one.
     pub fn read_lin_as(&mut self, lin: u32, n: usize, user: bool) -> Step<u32> {
+        // Why: descriptor reads and interrupt frames are most of a fault's
+        // or a gate's cost; with the current privilege the TLB serves, and
+        // within one page one walk does for every byte.
+        if user == (self.cpu.cpl == 3) {
+            return self.read_lin(lin, n);
+        }
+        if (lin & 0xFFF) as usize + n <= 0x1000 {
+            let kind = super::mmu::AccessKind {
+                write: false,
+                user,
+                fetch: false,
+            };
+            let p = self.cpu.translate(self.mem, lin, kind)?;
+            if matches!(self.mem.region(p), Region::Ram(_) | Region::Rom(_)) {
+                return Ok(self.read_phys(p, n));
+            }
+        }
         let mut v = 0;
         for k in 0..n {
             let a = lin.wrapping_add(k as u32);
@@ -362,9 +379,25 @@ impl Ctx<'_> {
         Ok(v)
     }
 
-    /// Write at a linear address with an explicit privilege, bypassing the
-    /// TLB. Every byte is translated before any is written.
+    /// Write at a linear address with an explicit privilege (the TLB
+    /// serves only when that is the current one). Every byte is translated
+    /// before any is written.
     pub fn write_lin_as(&mut self, lin: u32, n: usize, v: u32, user: bool) -> Step {
+        if user == (self.cpu.cpl == 3) {
+            return self.write_lin(lin, n, v);
+        }
+        if (lin & 0xFFF) as usize + n <= 0x1000 {
+            let kind = super::mmu::AccessKind {
+                write: true,
+                user,
+                fetch: false,
+            };
+            let p = self.cpu.translate(self.mem, lin, kind)?;
+            if matches!(self.mem.region(p), Region::Ram(_)) {
+                self.write_phys(p, n, v);
+                return Ok(());
+            }
+        }
         let mut phys = [0u32; 4];
         for (k, p) in phys.iter_mut().enumerate().take(n) {
             let kind = super::mmu::AccessKind {

@@ -84,6 +84,12 @@ pub struct TlbSide {
     recent: [u16; RECENT_SLOTS],
     /// Entries in `recent`; beyond `RECENT_SLOTS` the drop scans the TLB.
     recent_len: usize,
+    /// Per view, every slot that may hold a valid entry (a superset):
+    /// flushes visit these instead of all 1024 slots of each view.
+    live: [SlotList; 3],
+    /// Per view, the slots filled from a 4 MiB page (a superset): INVLPG
+    /// of a large page looks only at these.
+    large: [SlotList; 3],
     /// `--check`: entries overwritten by fills, with their old values, so
     /// a replay can start from the TLB the JIT started from.
     fills: Option<Vec<TlbFill>>,
@@ -91,6 +97,49 @@ pub struct TlbSide {
     /// the first flush while recording (a flush cannot be undone entry by
     /// entry).
     before_flush: Option<Box<(Tlb, TlbSide)>>,
+}
+
+/// A set of TLB slot indices of one view, kept as a list (to visit) and a
+/// membership map (to insert in O(1) without duplicates).
+///
+/// Why: a CR3 load or INVLPG used to scan all 3x1024 entries; visiting
+/// only the slots filled since the last flush makes them cost what the
+/// guest used, as on hardware.
+#[derive(Clone, Debug)]
+struct SlotList {
+    slots: Vec<u16>,
+    member: Box<[bool; TLB_ENTRIES]>,
+}
+
+impl Default for SlotList {
+    fn default() -> Self {
+        SlotList {
+            slots: Vec::new(),
+            member: Box::new([false; TLB_ENTRIES]),
+        }
+    }
+}
+
+impl SlotList {
+    #[inline]
+    fn insert(&mut self, i: usize) {
+        if !self.member[i] {
+            self.member[i] = true;
+            self.slots.push(i as u16);
+        }
+    }
+
+    /// Keep the slots for which `keep` says so, forget the others.
+    fn retain(&mut self, mut keep: impl FnMut(usize) -> bool) {
+        let member = &mut self.member;
+        self.slots.retain(|&i| {
+            let k = keep(usize::from(i));
+            if !k {
+                member[usize::from(i)] = false;
+            }
+            k
+        });
+    }
 }
 
 /// One overwritten TLB entry: view index, entry index, old entry, old side
@@ -107,6 +156,8 @@ impl Default for TlbSide {
             supervisor_only: false,
             recent: [0; RECENT_SLOTS],
             recent_len: 0,
+            live: Default::default(),
+            large: Default::default(),
             fills: None,
             before_flush: None,
         }
@@ -254,7 +305,12 @@ impl Cpu {
                 phys: phys & !0xFFF,
                 addend,
             };
-            self.tlb_side.flags[view_index(view)][i] = side;
+            let v = view_index(view);
+            self.tlb_side.flags[v][i] = side;
+            self.tlb_side.live[v].insert(i);
+            if side & SIDE_LARGE != 0 {
+                self.tlb_side.large[v].insert(i);
+            }
             if side & SIDE_USER_OK == 0 {
                 let side = &mut *self.tlb_side;
                 side.supervisor_only = true;
@@ -297,12 +353,16 @@ impl Cpu {
             return;
         }
         for view in VIEWS {
-            let side = &self.tlb_side.flags[view_index(view)];
-            for (e, &f) in self.tlb.view_mut(view).iter_mut().zip(side.iter()) {
-                if f & SIDE_USER_OK == 0 {
-                    e.tag = TLB_INVALID_TAG;
+            let v = view_index(view);
+            let side = &mut *self.tlb_side;
+            let entries = self.tlb.view_mut(view);
+            let flags = &side.flags[v];
+            side.live[v].retain(|i| {
+                if flags[i] & SIDE_USER_OK == 0 {
+                    entries[i].tag = TLB_INVALID_TAG;
                 }
-            }
+                entries[i].tag != TLB_INVALID_TAG
+            });
         }
         self.tlb_side.supervisor_only = false;
         self.tlb_side.recent_len = 0;
@@ -362,7 +422,16 @@ impl Cpu {
     /// CR4.PGE/PSE changes, A20 toggles).
     pub fn flush_tlb_all(&mut self) {
         self.note_flush();
-        self.tlb.flush();
+        let side = &mut *self.tlb_side;
+        for view in VIEWS {
+            let v = view_index(view);
+            let entries = self.tlb.view_mut(view);
+            side.live[v].retain(|i| {
+                entries[i].tag = TLB_INVALID_TAG;
+                false
+            });
+            side.large[v].retain(|_| false);
+        }
         self.tlb_side.supervisor_only = false;
         self.tlb_side.recent_len = 0;
     }
@@ -374,13 +443,18 @@ impl Cpu {
         if self.cr4 & CR4_PGE == 0 {
             return self.flush_tlb_all();
         }
+        let side = &mut *self.tlb_side;
         for view in VIEWS {
-            let side = &self.tlb_side.flags[view_index(view)];
-            for (e, &f) in self.tlb.view_mut(view).iter_mut().zip(side.iter()) {
-                if f & SIDE_GLOBAL == 0 {
-                    e.tag = TLB_INVALID_TAG;
+            let v = view_index(view);
+            let entries = self.tlb.view_mut(view);
+            let flags = &side.flags[v];
+            side.live[v].retain(|i| {
+                if flags[i] & SIDE_GLOBAL == 0 {
+                    entries[i].tag = TLB_INVALID_TAG;
                 }
-            }
+                entries[i].tag != TLB_INVALID_TAG
+            });
+            side.large[v].retain(|i| entries[i].tag != TLB_INVALID_TAG);
         }
     }
 
@@ -390,15 +464,37 @@ impl Cpu {
         self.note_flush();
         self.tlb.flush_page(linear);
         let region = linear & 0xFFC0_0000;
+        let side = &mut *self.tlb_side;
         for view in VIEWS {
-            let side = &self.tlb_side.flags[view_index(view)];
-            for (e, &f) in self.tlb.view_mut(view).iter_mut().zip(side.iter()) {
-                if f & SIDE_LARGE != 0 && e.tag != TLB_INVALID_TAG && e.tag & 0xFFC0_0000 == region
-                {
-                    e.tag = TLB_INVALID_TAG;
+            let v = view_index(view);
+            let entries = self.tlb.view_mut(view);
+            let flags = &side.flags[v];
+            side.large[v].retain(|i| {
+                let e = &mut entries[i];
+                if e.tag == TLB_INVALID_TAG || flags[i] & SIDE_LARGE == 0 {
+                    return false;
                 }
-            }
+                if e.tag & 0xFFC0_0000 == region {
+                    e.tag = TLB_INVALID_TAG;
+                    return false;
+                }
+                true
+            });
         }
+    }
+
+    /// Drop every write-view entry that maps physical page `phys_page`
+    /// (the page starts holding translated code, so its writes must take
+    /// the checked path). Visits only the live write slots.
+    pub fn drop_tlb_writes_to_phys(&mut self, phys_page: u32) {
+        let w = view_index(TlbView::Write);
+        let entries = &mut self.tlb.write;
+        self.tlb_side.live[w].retain(|i| {
+            if entries[i].phys == phys_page {
+                entries[i].tag = TLB_INVALID_TAG;
+            }
+            entries[i].tag != TLB_INVALID_TAG
+        });
     }
 }
 
@@ -553,6 +649,43 @@ mod tests {
             assert_eq!(c.cpu.tlb.read[Tlb::index(0x7000)].tag, 0x7000);
             c.cpu.invlpg(0x7123);
             assert_eq!(c.cpu.tlb.read[Tlb::index(0x7000)].tag, TLB_INVALID_TAG);
+        });
+    }
+
+    #[test]
+    fn invlpg_drops_a_whole_large_page_and_flushes_visit_every_fill() {
+        let mut mem = GuestMemory::new(16).unwrap();
+        let mut cpu = paged_cpu(&mut mem);
+        cpu.cr4 |= CR4_PSE | CR4_PGE;
+        // PDE 1: a global 4 MiB page, 0x400000 -> 0x800000.
+        write_phys_u32(
+            &mut mem,
+            0x1004,
+            0x80_0000 | PTE_P | PTE_RW | PTE_US | PDE_PS | PTE_G,
+        );
+        ctx_test(&mut cpu, &mut mem, |c| {
+            for k in 0..8 {
+                c.read_lin(0x400000 + 0x1000 * k, 1).unwrap();
+                c.write_lin(0x400000 + 0x1000 * k, 1, 0).unwrap();
+            }
+            c.read_lin(0x5000, 1).unwrap();
+            // A CR3 load keeps the global large page, drops the rest.
+            c.cpu.flush_tlb_non_global();
+            assert_eq!(c.cpu.tlb.read[Tlb::index(0x5000)].tag, TLB_INVALID_TAG);
+            assert_eq!(c.cpu.tlb.write[Tlb::index(0x403000)].tag, 0x403000);
+            // INVLPG of any page of it drops all of its pages in every view.
+            c.cpu.invlpg(0x7FF123);
+            for k in 0..8 {
+                let i = Tlb::index(0x400000 + 0x1000 * k);
+                assert_eq!(c.cpu.tlb.read[i].tag, TLB_INVALID_TAG);
+                assert_eq!(c.cpu.tlb.write[i].tag, TLB_INVALID_TAG);
+            }
+            c.read_lin(0x401000, 1).unwrap();
+            c.read_lin(0x5000, 1).unwrap();
+            c.cpu.flush_tlb_all();
+            for e in c.cpu.tlb.read.iter().chain(c.cpu.tlb.write.iter()) {
+                assert_eq!(e.tag, TLB_INVALID_TAG);
+            }
         });
     }
 

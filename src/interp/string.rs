@@ -15,7 +15,7 @@
 //! Example: `rep movsb` with CX=3, DF=0 copies DS:SI..SI+2 to ES:DI..DI+2
 //! and leaves CX=0, SI+3, DI+3.
 
-use btvm_jit::abi::{gpr, sreg};
+use btvm_jit::abi::{gpr, sreg, Tlb};
 use btvm_jit::flags::{FLAGS_ARITH, FLAG_DF, FLAG_ZF, OP_SUB};
 use iced_x86::{Code, Instruction, Mnemonic, OpKind};
 
@@ -139,11 +139,24 @@ fn string(ctx: &mut Ctx, i: &Instruction, kind: Kind, n: usize) -> Step {
         return iteration(ctx, &op);
     }
     let attention = ctx.cpu.regs.attention;
-    for _ in 0..REP_CAP {
+    let bulk_ok = rep == Rep::Count && matches!(kind, Kind::Movs | Kind::Stos);
+    let mut left = REP_CAP;
+    while left > 0 {
         let count = ctx.cpu.regs.gpr[gpr::ECX] & op.am;
         if count == 0 {
             return Ok(());
         }
+        if bulk_ok {
+            let k = bulk(ctx, &op, count.min(left));
+            if k > 0 {
+                left -= k;
+                if k == count {
+                    return Ok(());
+                }
+                continue;
+            }
+        }
+        left -= 1;
         iteration(ctx, &op)?;
         let count = count.wrapping_sub(1);
         set_masked(ctx, gpr::ECX, op.am, count);
@@ -182,6 +195,109 @@ fn set_masked(ctx: &mut Ctx, r: usize, am: u32, v: u32) {
 fn advance(ctx: &mut Ctx, op: &Op, r: usize) {
     let v = ctx.cpu.regs.gpr[r].wrapping_add(op.delta);
     set_masked(ctx, r, op.am, v);
+}
+
+/// How many elements, starting at offset `off` (linear `lin`) and going by
+/// `op.delta`, lie wholly inside `lin`'s page without the offset wrapping
+/// at the address mask.
+fn run_len(op: &Op, off: u32, lin: u32) -> u32 {
+    let n = op.n as u32;
+    let in_page = lin & 0xFFF;
+    if in_page + n > 0x1000 || u64::from(off) + u64::from(n) > u64::from(op.am) + 1 {
+        return 0;
+    }
+    if (op.delta as i32) > 0 {
+        let wrap = (u64::from(op.am) + 1 - u64::from(off)) / u64::from(n);
+        ((0x1000 - in_page) / n).min(wrap.min(u64::from(u32::MAX)) as u32)
+    } else {
+        (in_page / n + 1).min(off / n + 1)
+    }
+}
+
+/// REP MOVS / REP STOS fast path: up to `max` elements that stay inside
+/// one page of the destination (and of the source), done at once when
+/// those pages are in the TLB (write view for the destination, read view
+/// for the source) and the first and last elements pass the segment
+/// checks. Returns the elements done, with (E)SI/(E)DI/(E)CX updated; 0
+/// when the next element must take [`iteration`] (a TLB miss, a page or
+/// limit edge, a fault to report).
+///
+/// Why this is exact: a TLB write entry exists only for plain RAM that
+/// holds no translated code and is not journaled, for the current
+/// privilege, so no element can fault, touch a device or code, or raise
+/// attention; overlapping copies are done element by element in the
+/// instruction's order, byte-identical to the one-by-one loop.
+fn bulk(ctx: &mut Ctx, op: &Op, max: u32) -> u32 {
+    let n = op.n as u32;
+    let forward = (op.delta as i32) > 0;
+    let di = ctx.cpu.regs.gpr[gpr::EDI] & op.am;
+    let Ok(dlin) = ctx.seg_check(sreg::ES, di, op.n, true) else {
+        return 0;
+    };
+    let mut k = max.min(run_len(op, di, dlin));
+    let si = ctx.cpu.regs.gpr[gpr::ESI] & op.am;
+    let mut slin = 0;
+    if op.kind == Kind::Movs {
+        let Ok(l) = ctx.seg_check(op.src, si, op.n, false) else {
+            return 0;
+        };
+        slin = l;
+        k = k.min(run_len(op, si, slin));
+    }
+    if k < 2 {
+        return 0;
+    }
+    // The offsets in between lie between the first and last (no wrap), and
+    // a segment's valid offsets are one range: checking both ends is enough.
+    let span = (k - 1) * n;
+    let last = |off: u32| if forward { off + span } else { off - span };
+    if ctx.seg_check(sreg::ES, last(di), op.n, true).is_err()
+        || op.kind == Kind::Movs && ctx.seg_check(op.src, last(si), op.n, false).is_err()
+    {
+        return 0;
+    }
+    let base = ctx.mem.host_base();
+    let we = &ctx.cpu.tlb.write[Tlb::index(dlin)];
+    if we.tag != dlin & !0xFFF {
+        return 0;
+    }
+    let doff = (dlin as usize).wrapping_add(we.addend).wrapping_sub(base);
+    let len = (k * n) as usize;
+    let span = span as usize;
+    let dlo = if forward { doff } else { doff - span };
+    let eax = ctx.cpu.regs.gpr[gpr::EAX].to_le_bytes();
+    if op.kind == Kind::Movs {
+        let re = &ctx.cpu.tlb.read[Tlb::index(slin)];
+        if re.tag != slin & !0xFFF {
+            return 0;
+        }
+        let soff = (slin as usize).wrapping_add(re.addend).wrapping_sub(base);
+        let slo = if forward { soff } else { soff - span };
+        let bytes = ctx.mem.bytes_mut();
+        if slo + len <= dlo || dlo + len <= slo {
+            bytes.copy_within(slo..slo + len, dlo);
+        } else {
+            let n = op.n;
+            for j in 0..k as usize {
+                let e = if forward { j } else { k as usize - 1 - j } * n;
+                let mut t = [0u8; 4];
+                t[..n].copy_from_slice(&bytes[slo + e..slo + e + n]);
+                bytes[dlo + e..dlo + e + n].copy_from_slice(&t[..n]);
+            }
+        }
+        let v = ctx.cpu.regs.gpr[gpr::ESI].wrapping_add(op.delta.wrapping_mul(k));
+        set_masked(ctx, gpr::ESI, op.am, v);
+    } else {
+        let bytes = ctx.mem.bytes_mut();
+        for e in bytes[dlo..dlo + len].chunks_exact_mut(op.n) {
+            e.copy_from_slice(&eax[..op.n]);
+        }
+    }
+    let v = ctx.cpu.regs.gpr[gpr::EDI].wrapping_add(op.delta.wrapping_mul(k));
+    set_masked(ctx, gpr::EDI, op.am, v);
+    let c = ctx.cpu.regs.gpr[gpr::ECX].wrapping_sub(k);
+    set_masked(ctx, gpr::ECX, op.am, c);
+    k
 }
 
 /// One element: every access first, register updates last, so a fault
@@ -420,6 +536,108 @@ mod tests {
         assert_eq!(cpu.regs.gpr[gpr::EDI], 0x3002);
         run(&mut cpu, &mut mem, &[0x6E]).unwrap(); // outsb
         assert_eq!(cpu.regs.gpr[gpr::ESI], 1);
+    }
+
+    /// Element-by-element MOVS on a copy of RAM: the reference the bulk
+    /// path must match byte for byte.
+    fn movs_reference(ram: &mut [u8], si: usize, di: usize, n: usize, count: usize, back: bool) {
+        for j in 0..count {
+            let (s, d) = if back {
+                (si - j * n, di - j * n)
+            } else {
+                (si + j * n, di + j * n)
+            };
+            let mut t = [0u8; 4];
+            t[..n].copy_from_slice(&ram[s..s + n]);
+            ram[d..d + n].copy_from_slice(&t[..n]);
+        }
+    }
+
+    #[test]
+    fn bulk_rep_movs_matches_element_by_element_copies() {
+        // (n, si, di, count, df): page crossings, overlaps both ways (within
+        // an element too), backwards, unaligned.
+        let cases = [
+            (4, 0x2000, 0x5001, 3000, false),
+            (1, 0x2000, 0x2001, 5000, false),
+            (4, 0x2000, 0x2001, 1500, false),
+            (2, 0x2001, 0x2000, 3000, false),
+            (4, 0x6FFC, 0x6FFD, 1500, true),
+            (2, 0x6FFE, 0x4FFF, 2500, true),
+            (1, 0x2100, 0x20FF, 4000, true),
+        ];
+        for (n, si, di, count, back) in cases {
+            let (mut cpu, mut mem) = setup();
+            let pattern: Vec<u8> = (0..0x8000u32).map(|k| (k * 7 + k / 251) as u8).collect();
+            mem.write_phys(0, &pattern);
+            let mut want = pattern.clone();
+            movs_reference(&mut want, si, di, n, count, back);
+            cpu.regs.seg[sreg::ES].limit = 0xFFFF_FFFF;
+            cpu.regs.seg[sreg::DS].limit = 0xFFFF_FFFF;
+            if back {
+                cpu.regs.set_eflags(FLAG_DF);
+            }
+            set(&mut cpu, gpr::ESI, si as u32);
+            set(&mut cpu, gpr::EDI, di as u32);
+            set(&mut cpu, gpr::ECX, count as u32);
+            let code: &[u8] = match n {
+                1 => &[0x67, 0xF3, 0xA4],
+                2 => &[0x67, 0xF3, 0xA5],
+                _ => &[0x67, 0x66, 0xF3, 0xA5],
+            };
+            while cpu.regs.gpr[gpr::ECX] != 0 {
+                cpu.regs.eip = 0x100;
+                run(&mut cpu, &mut mem, code).unwrap();
+            }
+            let mut got = vec![0u8; 0x8000];
+            mem.read_phys(0, &mut got);
+            assert!(
+                got == want,
+                "rep movs n={n} si={si:#x} di={di:#x} back={back}"
+            );
+            let moved = (count * n) as u32;
+            let (s, d) = if back {
+                (si as u32 - moved, di as u32 - moved)
+            } else {
+                (si as u32 + moved, di as u32 + moved)
+            };
+            assert_eq!(cpu.regs.gpr[gpr::ESI], s);
+            assert_eq!(cpu.regs.gpr[gpr::EDI], d);
+        }
+    }
+
+    #[test]
+    fn bulk_rep_stos_fills_and_stops_at_the_segment_limit() {
+        let (mut cpu, mut mem) = setup();
+        set(&mut cpu, gpr::EAX, 0xAABB_CCDD);
+        set(&mut cpu, gpr::EDI, 0xE000);
+        set(&mut cpu, gpr::ECX, 0x1000);
+        // 16-bit addressing: DI wraps from 0xFFFC to 0 and the fill goes
+        // on (an aligned dword never crosses the 0xFFFF limit).
+        let mut r = Ok(());
+        for _ in 0..8 {
+            cpu.regs.eip = 0x100;
+            r = run(&mut cpu, &mut mem, &[0x66, 0xF3, 0xAB]); // rep stosd
+            if cpu.regs.gpr[gpr::ECX] == 0 || r.is_err() {
+                break;
+            }
+        }
+        r.unwrap();
+        assert_eq!(cpu.regs.gpr[gpr::ECX], 0);
+        assert_eq!(cpu.regs.gpr[gpr::EDI], 0xE000 + 0x4000 - 0x10000);
+        let mut out = [0u8; 8];
+        mem.read_phys(0xFFFC, &mut out[..4]);
+        mem.read_phys(0x0000, &mut out[4..]);
+        assert_eq!(out, [0xDD, 0xCC, 0xBB, 0xAA, 0xDD, 0xCC, 0xBB, 0xAA]);
+        // Unaligned: the dword at 0xFFFE crosses the limit: #GP with the
+        // registers of the completed elements.
+        set(&mut cpu, gpr::EDI, 0xF002);
+        set(&mut cpu, gpr::ECX, 0x1000);
+        cpu.regs.eip = 0x100;
+        let r = run(&mut cpu, &mut mem, &[0x66, 0xF3, 0xAB]);
+        assert_eq!(r, Err(Stop::Exception(Exception::with_error(GP, 0))));
+        assert_eq!(cpu.regs.gpr[gpr::EDI], 0xFFFE);
+        assert_eq!(cpu.regs.gpr[gpr::ECX], 0x1000 - 0x3FF);
     }
 
     #[test]

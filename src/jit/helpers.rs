@@ -7,13 +7,14 @@
 
 #![allow(unsafe_code)]
 
-use btvm_jit::abi::{gpr, sreg, Tlb};
+use btvm_jit::abi::{gpr, sreg, SegCache, Tlb};
 use btvm_jit::flags::FLAG_IF;
 use btvm_jit::helpers::{ExitSlot, Helpers, Site, CONTINUE, EXIT, LOAD_EXIT_BIT};
 use btvm_jit::runtime::Jit;
 
 use crate::cpu::access::Ctx;
 use crate::cpu::exception::{Exception, Stop};
+use crate::cpu::{Cpu, CR0_PE};
 use crate::interp::{handler_for, invalid_opcode, Handler};
 
 /// What helpers reach while a block runs (pointers valid for one
@@ -132,6 +133,39 @@ fn must_leave(h: &HelperCtx, ctx: &Ctx) -> bool {
         || (h.irq_pending && cpu.regs.flags & FLAG_IF != 0)
 }
 
+/// What [`super::mode_key`] is computed from: segment caches, CPL, CR0.PE
+/// and EFLAGS.VM.
+struct ModeInputs {
+    seg: [SegCache; 6],
+    /// CPL, CR0.PE and EFLAGS.VM packed.
+    rest: u32,
+}
+
+impl ModeInputs {
+    #[inline(always)]
+    fn of(cpu: &Cpu) -> Self {
+        ModeInputs {
+            seg: cpu.regs.seg,
+            rest: u32::from(cpu.cpl)
+                | u32::from(cpu.cr0 & CR0_PE != 0) << 8
+                | u32::from(cpu.v86()) << 9,
+        }
+    }
+
+    /// Whether anything differs from `other` (branch-free: this runs after
+    /// every interpreted instruction).
+    #[inline(always)]
+    fn differs(&self, other: &ModeInputs) -> bool {
+        let seg = self.seg.iter().zip(other.seg.iter()).fold(0, |d, (a, b)| {
+            d | (a.base ^ b.base)
+                | (a.limit ^ b.limit)
+                | u32::from(a.attr ^ b.attr)
+                | u32::from(a.selector ^ b.selector)
+        });
+        seg | (self.rest ^ other.rest) != 0
+    }
+}
+
 extern "sysv64" fn fallback(p: *mut u8, site: *const Site) -> u64 {
     // SAFETY: called by generated code during `run` with its context and a
     // site record owned by the running block.
@@ -146,6 +180,9 @@ extern "sysv64" fn fallback(p: *mut u8, site: *const Site) -> u64 {
     // SAFETY: `handlers` points at the engine's table, indexed by mnemonic
     // (`site.handler` was produced from the same table's indexing).
     let handler = unsafe { *h.handlers.add(site.handler) };
+    // The mode key is a function of these alone: when they are unchanged
+    // (most instructions) it need not be recomputed.
+    let before = ModeInputs::of(ctx.cpu);
     let r = handler(ctx, &site.instr);
     match r {
         Ok(()) => ctx.cpu.regs.icount += 1,
@@ -163,7 +200,7 @@ extern "sysv64" fn fallback(p: *mut u8, site: *const Site) -> u64 {
     ctx.cpu.regs.settle_flags();
     if must_leave(h, ctx)
         || ctx.cpu.regs.eip != site.next_eip
-        || super::mode_key(ctx.cpu).0 != site.mode
+        || (ModeInputs::of(ctx.cpu).differs(&before) && super::mode_key(ctx.cpu).0 != site.mode)
     {
         return EXIT;
     }

@@ -134,7 +134,7 @@ impl JitEngine {
             code: &code,
         };
         if matches!(ctx.mem.region(phys), Region::Ram(_)) && ctx.mem.mark_code_page(page) {
-            ctx.cpu.tlb.drop_writes_to_phys(page << 12);
+            ctx.cpu.drop_tlb_writes_to_phys(page << 12);
         }
         let resolve = |i: &iced_x86::Instruction| {
             if i.is_invalid() {
@@ -154,6 +154,15 @@ impl JitEngine {
                 None
             }
         }
+    }
+
+    /// Interpret up to the batch end `end` (or until the run loop must
+    /// look), as the interpreter engine would.
+    fn interpret_tail(&mut self, ctx: &mut Ctx, end: u64, irq_pending: bool) -> Result<(), Stop> {
+        let start = ctx.cpu.regs.icount;
+        let r = run_interp(ctx, &mut self.interp, end, irq_pending);
+        self.interpreted += ctx.cpu.regs.icount - start;
+        r
     }
 
     /// Interpret one instruction.
@@ -222,7 +231,10 @@ impl Engine for JitEngine {
                         }
                     }
                 }
-                _ => self.interpret_one(ctx, irq_pending),
+                // The block does not fit before the batch end: interpret
+                // the tail in one go (one look-up, not one per instruction).
+                Some(_) => self.interpret_tail(ctx, end, irq_pending),
+                None => self.interpret_one(ctx, irq_pending),
             };
             self.drain_dirty(ctx.mem);
             match step {

@@ -153,7 +153,12 @@ impl Runner {
     fn load(&mut self, s: &MooState) {
         let cpu = &mut self.cpu;
         let tlb = std::mem::take(&mut cpu.tlb);
-        *cpu = Cpu { tlb, ..Cpu::new() };
+        let tlb_side = std::mem::take(&mut cpu.tlb_side);
+        *cpu = Cpu {
+            tlb,
+            tlb_side,
+            ..Cpu::new()
+        };
         cpu.regs.seg = [SegCache::real_mode(0, false); 6];
         let r = |k: usize| u32::from(s.regs[k].unwrap_or(0));
         for k in 0..4 {
