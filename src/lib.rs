@@ -15,6 +15,7 @@ pub mod cpu;
 pub mod disk;
 pub mod display;
 pub mod engine;
+pub mod fuzz;
 pub mod error;
 pub mod fpu;
 pub mod guest;

@@ -522,7 +522,11 @@ pub fn plan(i: &Instruction, mode: ModeKey) -> Option<Op> {
                     }
                 }
             }
-            OpKind::Register | OpKind::Memory if near_ok && (m == M::Jmp || m == M::Call) => {
+            // Near indirect only: JMP/CALL FAR m16:16 in 32-bit code has a
+            // 4-byte operand too.
+            OpKind::Register | OpKind::Memory
+                if near_ok && (i.is_jmp_near_indirect() || i.is_call_near_indirect()) =>
+            {
                 let (src, size) = operand(i, 0)?;
                 if size != if mode.has(ModeKey::CODE32) { 4 } else { 2 } {
                     return None;

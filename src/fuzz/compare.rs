@@ -1,0 +1,116 @@
+//! Comparing two outcomes of one case: registers, flags under the
+//! undefined-flags mask, the exception, CR2 for page faults and every
+//! written byte; and printing them side by side.
+
+use std::collections::BTreeMap;
+
+use super::flags::EFLAGS_COMPARED;
+use super::machine::{system_page, user_page};
+use super::outcome::{End, Outcome};
+
+/// What the reference in a comparison can see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reference {
+    /// Another emulator engine (interp vs jit): everything, including
+    /// instruction counts and timeouts.
+    Emulated,
+    /// KVM: no exact instruction count (timeouts are not compared).
+    Kvm,
+    /// The native runner: user pages only, faults on unmapped pages.
+    Native,
+}
+
+const GPR_NAMES: [&str; 8] = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"];
+const SEG_NAMES: [&str; 6] = ["es", "cs", "ss", "ds", "fs", "gs"];
+
+/// Normalise an outcome for comparison against `reference`.
+fn normalised(o: &Outcome, reference: Reference) -> Outcome {
+    let mut o = o.clone();
+    if reference == Reference::Native {
+        // Natively the system pages are unmapped (P=0) where the emulated
+        // machine has them as supervisor pages (P=1); a 64-bit host with
+        // NX also sets I/D on fetch faults, which 32-bit paging does not.
+        if let End::Exception {
+            vector: 14,
+            error: Some(e),
+        } = &mut o.end
+        {
+            *e &= !0x10;
+            if system_page(o.cr2) || !user_page(o.cr2) {
+                *e &= !1;
+            }
+        }
+        o.written.retain(|&(a, _)| user_page(a));
+    }
+    o
+}
+
+/// Whether a comparison between these ends is meaningful at all.
+pub fn comparable(a: &Outcome, b: &Outcome, reference: Reference) -> bool {
+    reference == Reference::Emulated || (a.end != End::Timeout && b.end != End::Timeout)
+}
+
+/// The differences between `a` and `b`, one line each (empty: they agree).
+/// `flags_mask` holds the EFLAGS bits left undefined by the trace.
+pub fn compare(a: &Outcome, b: &Outcome, flags_mask: u32, reference: Reference) -> Vec<String> {
+    if !comparable(a, b, reference) {
+        return Vec::new();
+    }
+    let (a, b) = (normalised(a, reference), normalised(b, reference));
+    let mut d = Vec::new();
+    if a.end != b.end {
+        d.push(format!("end: {} | {}", a.end.describe(), b.end.describe()));
+    }
+    for k in 0..8 {
+        if a.gpr[k] != b.gpr[k] {
+            d.push(format!("{}: {:08x} | {:08x}", GPR_NAMES[k], a.gpr[k], b.gpr[k]));
+        }
+    }
+    if a.eip != b.eip {
+        d.push(format!("eip: {:08x} | {:08x}", a.eip, b.eip));
+    }
+    let m = EFLAGS_COMPARED & !flags_mask;
+    if a.eflags & m != b.eflags & m {
+        d.push(format!(
+            "eflags: {:08x} | {:08x} (compared bits {m:08x}, differing {:08x})",
+            a.eflags,
+            b.eflags,
+            (a.eflags ^ b.eflags) & m
+        ));
+    }
+    if reference != Reference::Native {
+        for k in 0..6 {
+            if a.seg[k] != b.seg[k] {
+                d.push(format!("{}: {:04x} | {:04x}", SEG_NAMES[k], a.seg[k], b.seg[k]));
+            }
+        }
+    }
+    let pf = |o: &Outcome| matches!(o.end, End::Exception { vector: 14, .. });
+    if pf(&a) && pf(&b) && a.cr2 != b.cr2 {
+        d.push(format!("cr2: {:08x} | {:08x}", a.cr2, b.cr2));
+    }
+    if reference == Reference::Emulated && a.icount != b.icount {
+        d.push(format!("instructions: {} | {}", a.icount, b.icount));
+    }
+    let mut mem: BTreeMap<u32, (Option<u8>, Option<u8>)> = BTreeMap::new();
+    for &(addr, v) in &a.written {
+        mem.entry(addr).or_default().0 = Some(v);
+    }
+    for &(addr, v) in &b.written {
+        mem.entry(addr).or_default().1 = Some(v);
+    }
+    let show = |v: Option<u8>| v.map_or("--".to_string(), |v| format!("{v:02x}"));
+    let mut shown = 0;
+    for (addr, (x, y)) in mem {
+        if x != y {
+            if shown < 32 {
+                d.push(format!("mem[{addr:08x}]: {} | {}", show(x), show(y)));
+            }
+            shown += 1;
+        }
+    }
+    if shown > 32 {
+        d.push(format!("... {} more differing bytes", shown - 32));
+    }
+    d
+}

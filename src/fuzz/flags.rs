@@ -1,0 +1,56 @@
+//! The undefined-flags mask of an executed trace: per instruction, iced-x86
+//! says which EFLAGS bits it modifies and which the manuals leave
+//! undefined; along the trace `mask = (mask & !modified) | undefined`, so a
+//! flag is ignored only while its last writer left it undefined.
+
+use iced_x86::{Decoder, DecoderOptions, RflagsBits};
+
+use super::machine::Traced;
+use btvm_jit::flags::*;
+
+/// EFLAGS bits compared at all: the arithmetic flags, TF, IF, DF, IOPL,
+/// NT, AC and ID. RF, VM, VIF and VIP are not (RF is set in the frame of
+/// a fault on real hardware and in no engine's model).
+pub const EFLAGS_COMPARED: u32 =
+    FLAGS_ARITH | FLAG_TF | FLAG_IF | FLAG_DF | FLAG_IOPL | FLAG_NT | FLAG_AC | FLAG_ID;
+
+/// EFLAGS bits of an iced-x86 `RflagsBits` set.
+pub fn eflags_of(r: u32) -> u32 {
+    let pairs = [
+        (RflagsBits::OF, FLAG_OF),
+        (RflagsBits::SF, FLAG_SF),
+        (RflagsBits::ZF, FLAG_ZF),
+        (RflagsBits::AF, FLAG_AF),
+        (RflagsBits::CF, FLAG_CF),
+        (RflagsBits::PF, FLAG_PF),
+        (RflagsBits::DF, FLAG_DF),
+        (RflagsBits::IF, FLAG_IF),
+        (RflagsBits::AC, FLAG_AC),
+    ];
+    pairs
+        .iter()
+        .filter(|(i, _)| r & i != 0)
+        .fold(0, |a, (_, e)| a | e)
+}
+
+/// The mask of undefined flags after the trace. `fault_at` is the
+/// (linear address of the) instruction that faulted, if the run ended in a
+/// fault there: that instruction did not complete, so it does not count.
+pub fn undefined_mask(trace: &[Traced], fault_at: Option<u32>) -> u32 {
+    let mut mask = 0u32;
+    let n = match (trace.last(), fault_at) {
+        (Some(t), Some(f)) if t.linear == f => trace.len() - 1,
+        _ => trace.len(),
+    };
+    for t in &trace[..n] {
+        let mut d = Decoder::with_ip(t.bitness, &t.bytes, u64::from(t.eip), DecoderOptions::NONE);
+        let i = d.decode();
+        if i.is_invalid() {
+            continue;
+        }
+        let modified = eflags_of(i.rflags_modified());
+        let undefined = eflags_of(i.rflags_undefined());
+        mask = (mask & !modified) | undefined;
+    }
+    mask
+}
