@@ -122,13 +122,39 @@ fn mode_image(mode: Mode) -> Vec<u8> {
     m
 }
 
+/// The pages a case's set-up writes: the IVT page, code, data, stack and
+/// system pages (every other page is zero in every mode's image).
+fn setup_pages() -> Vec<u32> {
+    let mut v = vec![0];
+    for (base, n, _, _) in page_map() {
+        v.extend((0..n).map(|p| (base >> 12) + p));
+    }
+    v
+}
+
+/// The pages a run can change, when fewer than all of RAM: under paging
+/// only the mapped pages (and the page tables, for accessed/dirty bits).
+pub fn writable_pages(mode: Mode) -> Option<Vec<u32>> {
+    mode.paging().then(|| setup_pages()[1..].to_vec())
+}
+
+/// Put the case's code and data into a RAM image holding `mode_image`.
+fn apply_case(image: &mut [u8], mode_image: &[u8], case: &Case) {
+    for p in setup_pages() {
+        let r = (p as usize) << 12..((p as usize) + 1) << 12;
+        image[r.clone()].copy_from_slice(&mode_image[r]);
+    }
+    let n = case.code.len().min(0x1000);
+    image[CODE_BASE as usize..CODE_BASE as usize + n].copy_from_slice(&case.code[..n]);
+    let d = case.data.len().min(super::case::DATA_LEN);
+    image[DATA_BASE as usize..DATA_BASE as usize + d].copy_from_slice(&case.data[..d]);
+}
+
 /// The case's initial RAM: the mode's image plus code and data.
 pub fn case_image(case: &Case) -> Vec<u8> {
-    let mut m = mode_image(case.mode);
-    let n = case.code.len().min(0x1000);
-    m[CODE_BASE as usize..CODE_BASE as usize + n].copy_from_slice(&case.code[..n]);
-    let d = case.data.len().min(super::case::DATA_LEN);
-    m[DATA_BASE as usize..DATA_BASE as usize + d].copy_from_slice(&case.data[..d]);
+    let base = mode_image(case.mode);
+    let mut m = base.clone();
+    apply_case(&mut m, &base, case);
     m
 }
 
@@ -234,6 +260,10 @@ pub const IMAGE_LEN: usize = ((RAM_MIB as usize) << 20) + 0x2_0000;
 /// One worker's machine.
 pub struct Bench {
     mem: GuestMemory,
+    /// The loaded case's initial RAM; `mem` equals it between runs.
+    image: Vec<u8>,
+    /// Each mode's image, built on first use.
+    mode_images: std::collections::HashMap<Mode, Vec<u8>>,
     cpu: Cpu,
     io: NullPlatform,
 }
@@ -245,6 +275,9 @@ pub struct RunLimits {
     pub instructions: u64,
     /// Run the engine one instruction at a time and record the trace.
     pub trace: bool,
+    /// Reset the engine first (drop translated code: the JIT; the
+    /// interpreter's decode cache checks the bytes itself).
+    pub reset: bool,
 }
 
 /// One executed stream instruction (for the undefined-flags mask).
@@ -272,27 +305,63 @@ impl Bench {
         }
         Ok(Bench {
             mem,
+            image: vec![0; IMAGE_LEN],
+            mode_images: std::collections::HashMap::new(),
             cpu: Cpu::new(),
             io: NullPlatform,
         })
     }
 
-    /// Run `case` (its RAM image `image`) under `engine`; `trace` receives
-    /// the executed stream instructions when `limits.trace`.
+    /// Load a case's RAM (only the pages that differ between cases are
+    /// written).
+    pub fn load_case(&mut self, case: &Case) {
+        let base = self
+            .mode_images
+            .entry(case.mode)
+            .or_insert_with(|| mode_image(case.mode));
+        apply_case(&mut self.image, base, case);
+        let mem = self.mem.bytes_mut();
+        for p in setup_pages() {
+            let r = (p as usize) << 12..((p as usize) + 1) << 12;
+            mem[r.clone()].copy_from_slice(&self.image[r]);
+        }
+    }
+
+    /// The loaded case's initial RAM.
+    pub fn image(&self) -> &[u8] {
+        &self.image
+    }
+
+    /// Run the loaded `case` under `engine`; `trace` receives the executed
+    /// stream instructions when `limits.trace`. RAM is restored after.
     pub fn run(
         &mut self,
         engine: &mut dyn Engine,
         case: &Case,
-        image: &[u8],
         limits: RunLimits,
         trace: &mut Vec<Traced>,
     ) -> Outcome {
-        self.mem.bytes_mut().copy_from_slice(image);
         self.mem.clear_code_pages();
-        engine.reset();
+        if limits.reset {
+            engine.reset();
+        }
         load_cpu(&mut self.cpu, case);
         let end = self.run_engine(engine, limits, trace);
-        super::outcome::read_outcome(&self.cpu, &self.mem, image, case.mode, end)
+        let pages = writable_pages(case.mode);
+        let (out, dirty) = super::outcome::read_outcome(
+            &self.cpu,
+            &self.mem,
+            &self.image,
+            case.mode,
+            end,
+            pages.as_deref(),
+        );
+        let mem = self.mem.bytes_mut();
+        for p in dirty {
+            let r = p << 12..(p + 1) << 12;
+            mem[r.clone()].copy_from_slice(&self.image[r]);
+        }
+        out
     }
 
     fn run_engine(

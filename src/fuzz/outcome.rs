@@ -96,13 +96,16 @@ fn code_selector(s: u32) -> bool {
 }
 
 /// Read the outcome of a run; `end` is set when the run did not halt.
+/// Compares RAM with `image` on `pages` (all when `None`); returns the
+/// pages that differ too.
 pub fn read_outcome(
     cpu: &Cpu,
     mem: &GuestMemory,
     image: &[u8],
     mode: Mode,
     end: Option<End>,
-) -> Outcome {
+    pages: Option<&[u32]>,
+) -> (Outcome, Vec<usize>) {
     let r = &cpu.regs;
     let mut out = Outcome {
         end: End::Halt,
@@ -162,8 +165,20 @@ pub fn read_outcome(
     }
     frame.sort_unstable();
     let now = mem.bytes();
-    for (p, (a, b)) in now.chunks(4096).zip(image.chunks(4096)).enumerate() {
+    let all: Vec<u32>;
+    let pages = match pages {
+        Some(p) => p,
+        None => {
+            all = (0..(now.len().min(image.len()) / 4096) as u32).collect();
+            &all
+        }
+    };
+    let mut dirty = Vec::new();
+    for &p in pages {
+        let p = p as usize;
+        let (a, b) = (&now[p << 12..(p + 1) << 12], &image[p << 12..(p + 1) << 12]);
         if a != b {
+            dirty.push(p);
             for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
                 let addr = (p * 4096 + i) as u32;
                 if x != y && frame.binary_search(&addr).is_err() {
@@ -172,5 +187,5 @@ pub fn read_outcome(
             }
         }
     }
-    out
+    (out, dirty)
 }

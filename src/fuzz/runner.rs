@@ -7,7 +7,7 @@ use std::fmt;
 use super::case::Case;
 use super::compare::{compare, Reference};
 use super::flags::undefined_mask;
-use super::machine::{case_image, mode_selectors, selector_base, Bench, RunLimits};
+use super::machine::{mode_selectors, selector_base, Bench, RunLimits};
 use super::mode::*;
 use super::native::{NativeCase, NativeEnd, NativePage, NativeRegs, NativeRunner};
 use super::outcome::{End, Outcome};
@@ -158,15 +158,15 @@ impl Runner {
 
     /// Run one case under every engine and compare.
     pub fn run(&mut self, case: &Case) -> CaseRun {
-        let image = case_image(case);
+        self.bench.load_case(case);
         let mut trace = Vec::new();
         let traced = self.bench.run(
             &mut *self.interp,
             case,
-            &image,
             RunLimits {
                 instructions: self.limit,
                 trace: true,
+                reset: false,
             },
             &mut trace,
         );
@@ -187,14 +187,14 @@ impl Runner {
                 Slot::Emu(e) => self.bench.run(
                     &mut **e,
                     case,
-                    &image,
                     RunLimits {
                         instructions: self.limit,
                         trace: false,
+                        reset: *id != EngineId::Interp,
                     },
                     &mut Vec::new(),
                 ),
-                Slot::Native(n) => run_native(n, case, &image),
+                Slot::Native(n) => run_native(n, case, self.bench.image()),
             };
             outcomes.push((*id, o));
         }
