@@ -46,6 +46,9 @@ pub struct Summary {
     pub cases: u64,
     /// Guest instructions retired (by the interpreter's run of each case).
     pub instructions: u64,
+    /// Comparisons with a hardware reference not made (it timed out or
+    /// could not run the case).
+    pub incomparable: u64,
     /// Wall time.
     pub elapsed: Duration,
     /// Diverging cases (lowest index first).
@@ -68,6 +71,7 @@ pub fn run(opts: &CampaignOptions) -> Result<Summary, Error> {
     let next = AtomicU64::new(0);
     let cases = AtomicU64::new(0);
     let instructions = AtomicU64::new(0);
+    let incomparable = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let found: Mutex<Vec<Found>> = Mutex::new(Vec::new());
     let errors: Mutex<Vec<Error>> = Mutex::new(Vec::new());
@@ -97,6 +101,7 @@ pub fn run(opts: &CampaignOptions) -> Result<Summary, Error> {
                     let run = runner.run(&case);
                     cases.fetch_add(1, Ordering::Relaxed);
                     instructions.fetch_add(run.instructions, Ordering::Relaxed);
+                    incomparable.fetch_add(u64::from(run.incomparable), Ordering::Relaxed);
                     if run.diverged() {
                         found
                             .lock()
@@ -117,6 +122,7 @@ pub fn run(opts: &CampaignOptions) -> Result<Summary, Error> {
     Ok(Summary {
         cases: cases.into_inner(),
         instructions: instructions.into_inner(),
+        incomparable: incomparable.into_inner(),
         elapsed: start.elapsed(),
         found,
     })

@@ -10,6 +10,11 @@ pub const DATA_LEN: usize = (DATA_PAGES as usize + 1) * 4096;
 /// known EIP.
 pub const UD2: [u8; 2] = [0x0F, 0x0B];
 
+/// The terminator of real-mode streams that KVM runs: `HLT` (this host's
+/// KVM runs real mode through its instruction emulator, which cannot
+/// deliver #UD).
+pub const HLT: [u8; 1] = [0xF4];
+
 /// One case.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Case {
@@ -26,20 +31,29 @@ pub struct Case {
 }
 
 impl Case {
+    /// The stream's terminator ([`UD2`], or [`HLT`] for KVM streams).
+    pub fn terminator(&self) -> &'static [u8] {
+        if self.code.ends_with(&UD2) || !self.code.ends_with(&HLT) {
+            &UD2
+        } else {
+            &HLT
+        }
+    }
+
     /// The stream without its terminator.
     pub fn stream(&self) -> &[u8] {
         let n = self.code.len();
-        if self.code.ends_with(&UD2) {
-            &self.code[..n - 2]
+        if self.code.ends_with(self.terminator()) {
+            &self.code[..n - self.terminator().len()]
         } else {
             &self.code
         }
     }
 
-    /// The same case with another stream (the terminator is appended).
+    /// The same case with another stream (the terminator is kept).
     pub fn with_stream(&self, stream: &[u8]) -> Case {
         let mut code = stream.to_vec();
-        code.extend_from_slice(&UD2);
+        code.extend_from_slice(self.terminator());
         Case {
             code,
             ..self.clone()

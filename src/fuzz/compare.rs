@@ -46,8 +46,11 @@ fn normalised(o: &Outcome, reference: Reference) -> Outcome {
 }
 
 /// Whether a comparison between these ends is meaningful at all.
+/// Against hardware, a timeout or a run the host could not make (KVM's
+/// emulator refusing an instruction) is not comparable.
 pub fn comparable(a: &Outcome, b: &Outcome, reference: Reference) -> bool {
-    reference == Reference::Emulated || (a.end != End::Timeout && b.end != End::Timeout)
+    let hw_ok = |o: &Outcome| o.end != End::Timeout && !matches!(o.end, End::Failed(_));
+    reference == Reference::Emulated || (hw_ok(a) && hw_ok(b))
 }
 
 /// The differences between `a` and `b`, one line each (empty: they agree).

@@ -60,9 +60,23 @@ fn writes_segment(i: &Instruction) -> bool {
         || matches!(i.code(), Code::Call_m1616 | Code::Call_m1632 | Code::Jmp_m1616 | Code::Jmp_m1632)
 }
 
-/// Whether a decoded instruction may be part of a stream for `mode`
-/// running under `targets`.
-pub fn allowed(i: &Instruction, mode: Mode, targets: Targets) -> bool {
+/// The legacy prefixes at the start of an instruction's bytes.
+fn prefixes(bytes: &[u8]) -> &[u8] {
+    let n = bytes
+        .iter()
+        .take_while(|b| {
+            matches!(
+                b,
+                0x66 | 0x67 | 0xF0 | 0xF2 | 0xF3 | 0x26 | 0x2E | 0x36 | 0x3E | 0x64 | 0x65
+            )
+        })
+        .count();
+    &bytes[..n]
+}
+
+/// Whether a decoded instruction (`bytes` its encoding) may be part of a
+/// stream for `mode` running under `targets`.
+pub fn allowed(i: &Instruction, bytes: &[u8], mode: Mode, targets: Targets) -> bool {
     use Mnemonic::*;
     if i.is_invalid() || i.len() > 15 {
         return false;
@@ -80,6 +94,20 @@ pub fn allowed(i: &Instruction, mode: Mode, targets: Targets) -> bool {
         return false;
     }
     if targets.kvm {
+        // This host's KVM runs real mode in its instruction emulator, not
+        // on silicon; its AAD/AAM set SF/ZF/PF from all of AX (Linux
+        // arch/x86/kvm/emulate.c em_aad/em_aam OR the 16-bit destination),
+        // where the hardware uses AL.
+        // Its REP INS/OUTS batches to a page and checks the segment limit
+        // for the whole batch, faulting iterations early.
+        if matches!(i.mnemonic(), Aad | Aam | Insb | Insw | Insd | Outsb | Outsw | Outsd) {
+            return false;
+        }
+        // Its real-mode INT n pushes a 32-bit frame under an operand-size
+        // prefix; the CPU always pushes 16-bit FLAGS, CS, IP.
+        if matches!(i.mnemonic(), Int | Int3 | Into) && prefixes(bytes).contains(&0x66) {
+            return false;
+        }
         if matches!(
             i.mnemonic(),
             Lgdt | Lidt | Lldt | Ltr | Sgdt | Sidt | Sldt | Str | Smsw | Lmsw | Clts | Invd | Wbinvd

@@ -33,11 +33,40 @@ pub fn eflags_of(r: u32) -> u32 {
         .fold(0, |a, (_, e)| a | e)
 }
 
+/// The undefined flags after a trace, and whether the trace read one of
+/// them while it was undefined (LAHF, PUSHF, ADC, SETcc, Jcc...): then
+/// registers, memory or control flow depend on what the manuals leave
+/// open, and the case is not comparable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlagsMask {
+    /// EFLAGS bits undefined at the end.
+    pub mask: u32,
+    /// An undefined flag was read.
+    pub tainted: bool,
+}
+
+/// Whether the instruction's result is undefined in the manuals: a
+/// 16-bit SHLD/SHRD by more than 16.
+fn undefined_result(i: &iced_x86::Instruction, ecx: u32) -> bool {
+    use iced_x86::{Mnemonic, OpKind};
+    if !matches!(i.mnemonic(), Mnemonic::Shld | Mnemonic::Shrd) {
+        return false;
+    }
+    let count = if i.op2_kind() == OpKind::Immediate8 {
+        u32::from(i.immediate8())
+    } else {
+        ecx & 0xFF
+    } & 31;
+    let word = i.op1_register().size() == 2;
+    word && count > 16
+}
+
 /// The mask of undefined flags after the trace. `fault_at` is the
 /// (linear address of the) instruction that faulted, if the run ended in a
 /// fault there: that instruction did not complete, so it does not count.
-pub fn undefined_mask(trace: &[Traced], fault_at: Option<u32>) -> u32 {
+pub fn undefined_mask(trace: &[Traced], fault_at: Option<u32>) -> FlagsMask {
     let mut mask = 0u32;
+    let mut tainted = false;
     let n = match (trace.last(), fault_at) {
         (Some(t), Some(f)) if t.linear == f => trace.len() - 1,
         _ => trace.len(),
@@ -48,9 +77,12 @@ pub fn undefined_mask(trace: &[Traced], fault_at: Option<u32>) -> u32 {
         if i.is_invalid() {
             continue;
         }
+        if eflags_of(i.rflags_read()) & mask != 0 || undefined_result(&i, t.ecx) {
+            tainted = true;
+        }
         let modified = eflags_of(i.rflags_modified());
         let undefined = eflags_of(i.rflags_undefined());
         mask = (mask & !modified) | undefined;
     }
-    mask
+    FlagsMask { mask, tainted }
 }

@@ -138,7 +138,7 @@ fn gen_insn(rng: &mut Rng, mode: Mode, targets: Targets) -> Option<Vec<u8>> {
         let b = candidate(rng, mode);
         let mut d = Decoder::with_ip(mode.bitness(), &b, 0, DecoderOptions::NONE);
         let i = d.decode();
-        if allowed(&i, mode, targets) {
+        if allowed(&i, &b[..i.len()], mode, targets) {
             return Some(b[..i.len()].to_vec());
         }
     }
@@ -191,7 +191,7 @@ fn fix_branches(rng: &mut Rng, insns: &mut [Vec<u8>], mode: Mode) {
 pub fn sanitize(bytes: &[u8], mode: Mode, targets: Targets) -> Vec<Vec<u8>> {
     decode_stream(bytes, mode)
         .into_iter()
-        .filter(|(_, i)| allowed(i, mode, targets))
+        .filter(|(p, i)| allowed(i, &bytes[*p..*p + i.len()], mode, targets))
         .map(|(p, i)| bytes[p..p + i.len()].to_vec())
         .collect()
 }
@@ -207,7 +207,11 @@ fn fresh(cfg: &GenConfig, index: u64) -> Case {
     let (gpr, eflags) = gen_regs(&mut rng, mode);
     let base = Case {
         mode,
-        code: Vec::new(),
+        code: if cfg.targets_for(mode).kvm {
+            super::case::HLT.to_vec()
+        } else {
+            super::case::UD2.to_vec()
+        },
         gpr,
         eflags,
         data: gen_data(&mut rng),

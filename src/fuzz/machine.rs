@@ -291,6 +291,8 @@ pub struct Traced {
     pub bitness: u32,
     /// Up to 15 bytes at the address.
     pub bytes: [u8; 15],
+    /// ECX before the instruction (shift counts in CL).
+    pub ecx: u32,
 }
 
 impl Bench {
@@ -417,6 +419,7 @@ impl Bench {
             eip,
             bitness: if cs.is_32bit() { 32 } else { 16 },
             bytes,
+            ecx: self.cpu.regs.gpr[btvm_jit::abi::gpr::ECX],
         });
     }
 

@@ -206,6 +206,12 @@ pub fn fuzz(cmd: &FuzzCommand) -> Result<u8, Error> {
         s.cases_per_sec(),
         s.instructions_per_sec()
     );
+    if s.incomparable > 0 {
+        println!(
+            "btvm fuzz: {} comparisons skipped (an undefined flag was read, or a hardware reference timed out or could not run the case)",
+            s.incomparable
+        );
+    }
     let Some(f) = s.found.first() else {
         println!("btvm fuzz: no divergence");
         return Ok(0);

@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::case::Case;
-use super::compare::{compare, Reference};
+use super::compare::{comparable, compare, Reference};
 use super::flags::undefined_mask;
 use super::machine::{mode_selectors, selector_base, Bench, RunLimits};
 use super::mode::*;
@@ -107,6 +107,9 @@ pub struct CaseRun {
     pub flags_mask: u32,
     /// Differences of each engine against the first: (engine, lines).
     pub diffs: Vec<(EngineId, Vec<String>)>,
+    /// Comparisons not made: the hardware reference timed out or could
+    /// not run the case.
+    pub incomparable: u32,
     /// Instructions the interpreter retired.
     pub instructions: u64,
 }
@@ -176,7 +179,8 @@ impl Runner {
             ),
             _ => None,
         };
-        let flags_mask = undefined_mask(&trace, fault_at);
+        let undefined = undefined_mask(&trace, fault_at);
+        let flags_mask = undefined.mask;
         let mut outcomes = Vec::new();
         for (id, slot) in self.engines.iter_mut() {
             if !runs_mode(*id, case.mode) {
@@ -188,7 +192,13 @@ impl Runner {
                     &mut **e,
                     case,
                     RunLimits {
-                        instructions: self.limit,
+                        // KVM counts instructions by host time: give it
+                        // room to start up and finish.
+                        instructions: if *id == EngineId::Kvm {
+                            self.limit.saturating_mul(200)
+                        } else {
+                            self.limit
+                        },
                         trace: false,
                         reset: *id != EngineId::Interp,
                     },
@@ -199,16 +209,23 @@ impl Runner {
             outcomes.push((*id, o));
         }
         let mut diffs = Vec::new();
+        let mut incomparable = 0;
         if let Some((_, first)) = outcomes.first() {
             for (id, o) in &outcomes[1..] {
                 let kind = outcomes[0].0.reference().max_with(id.reference());
-                diffs.push((*id, compare(first, o, flags_mask, kind)));
+                if undefined.tainted || !comparable(first, o, kind) {
+                    incomparable += 1;
+                    diffs.push((*id, Vec::new()));
+                } else {
+                    diffs.push((*id, compare(first, o, flags_mask, kind)));
+                }
             }
         }
         CaseRun {
             outcomes,
             flags_mask,
             diffs,
+            incomparable,
             instructions: traced.icount,
         }
     }

@@ -94,14 +94,13 @@ pub fn step(ctx: &mut Ctx, cache: &mut DecodeCache) -> Step {
 }
 
 /// Set EIP past an instruction of `len` bytes and run its handler.
+/// Sequential flow does not wrap IP at 64 KiB in 16-bit code: a 386+
+/// goes on to EIP 0x10000, beyond the CS limit, and the next fetch raises
+/// #GP(0) (the 8086 wrapped; found by `btvm fuzz` against KVM). Branches
+/// truncate their targets to the operand size themselves.
 #[inline(always)]
 fn run(ctx: &mut Ctx, eip: u32, len: u32, handler: Handler, instr: &Instruction) -> Step {
-    let next = eip.wrapping_add(len);
-    ctx.cpu.regs.eip = if ctx.cpu.code32() {
-        next
-    } else {
-        next & 0xFFFF
-    };
+    ctx.cpu.regs.eip = eip.wrapping_add(len);
     handler(ctx, instr)
 }
 
