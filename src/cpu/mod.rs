@@ -102,6 +102,9 @@ pub struct Cpu {
     pub sysenter: [u32; 3],
     /// The x87 FPU (power-on state: see `crate::fpu::Fpu::new`).
     pub fpu: crate::fpu::Fpu,
+    /// Interrupt/exception deliveries started (a counter: the single-step
+    /// trap is not taken after an instruction that delivered one).
+    pub deliveries: u64,
 }
 
 impl Default for Cpu {
@@ -151,6 +154,7 @@ impl Cpu {
             tsc_offset: 0,
             sysenter: [0; 3],
             fpu: crate::fpu::Fpu::new(),
+            deliveries: 0,
         }
     }
 

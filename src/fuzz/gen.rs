@@ -277,3 +277,34 @@ pub fn generate(cfg: &GenConfig, index: u64) -> Case {
     }
     fresh(cfg, index)
 }
+
+/// A case from raw fuzzer input (cargo-fuzz targets): byte 0 picks the
+/// mode, the next 36 bytes are the GPRs and EFLAGS (ESP is the mode's),
+/// the rest is the stream: filtered for interp/jit when `sanitized`, else
+/// taken as is (robustness: any bytes at all). The data pages repeat the
+/// input. `None` when the input is too short.
+pub fn case_from_input(input: &[u8], sanitized: bool) -> Option<Case> {
+    let (&m, rest) = input.split_first()?;
+    if rest.len() < 36 {
+        return None;
+    }
+    let mode = Mode::ALL[usize::from(m) % Mode::ALL.len()];
+    let word = |k: usize| u32::from_le_bytes([rest[4 * k], rest[4 * k + 1], rest[4 * k + 2], rest[4 * k + 3]]);
+    let mut gpr: [u32; 8] = std::array::from_fn(word);
+    gpr[gpr::ESP] = mode_esp(mode);
+    let raw = &rest[36..rest.len().min(36 + 1024)];
+    let stream = if sanitized {
+        sanitize(raw, mode, Targets::default()).concat()
+    } else {
+        raw.to_vec()
+    };
+    let data: Vec<u8> = input.iter().copied().cycle().take(DATA_LEN).collect();
+    let base = Case {
+        mode,
+        code: super::case::UD2.to_vec(),
+        gpr,
+        eflags: word(8) & CASE_EFLAGS,
+        data,
+    };
+    Some(base.with_stream(&stream))
+}

@@ -50,7 +50,8 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn outcome_json(o: &Outcome) -> Value {
+/// One outcome as JSON (end, registers, CR2, instruction count, written bytes).
+pub fn outcome_json(o: &Outcome) -> Value {
     let mut regs = serde_json::Map::new();
     for (k, n) in GPR_NAMES.iter().enumerate() {
         regs.insert(n.to_string(), json!(format!("{:08x}", o.gpr[k])));
