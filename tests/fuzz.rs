@@ -52,7 +52,8 @@ fn campaign(mode: Mode, engines: Vec<EngineId>) -> Result<(), Failed> {
 
 fn replay(path: &Path, engines: Vec<EngineId>) -> Result<(), Failed> {
     let r = report::read(path).map_err(|e| Failed::from(e.to_string()))?;
-    let mut runner = Runner::new(&engines, DEFAULT_LIMIT).map_err(|e| Failed::from(e.to_string()))?;
+    let mut runner =
+        Runner::new(&engines, DEFAULT_LIMIT).map_err(|e| Failed::from(e.to_string()))?;
     let run = runner.run(&r.case);
     if run.diverged() {
         return Err(report::describe(&r.case, &run).into());
@@ -60,14 +61,17 @@ fn replay(path: &Path, engines: Vec<EngineId>) -> Result<(), Failed> {
     // The hardware reference recorded in the file is what the interpreter
     // must now produce (end, EIP and GPRs), even without that hardware here.
     let text = std::fs::read_to_string(path).map_err(|e| Failed::from(e.to_string()))?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| Failed::from(e.to_string()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Failed::from(e.to_string()))?;
     let interp = report::outcome_json(&run.outcomes[0].1);
     for hw in ["kvm", "native"] {
         let want = &v["final"][hw];
         if want.is_null() {
             continue;
         }
-        for key in ["eip", "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"] {
+        for key in [
+            "eip", "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi",
+        ] {
             if want["registers"][key] != interp["registers"][key] {
                 return Err(format!(
                     "{key}: interp {} but {hw} recorded {}",
@@ -77,13 +81,21 @@ fn replay(path: &Path, engines: Vec<EngineId>) -> Result<(), Failed> {
             }
         }
         if want["end"] != interp["end"] {
-            return Err(format!("end: interp {} but {hw} recorded {}", interp["end"], want["end"]).into());
+            return Err(format!(
+                "end: interp {} but {hw} recorded {}",
+                interp["end"], want["end"]
+            )
+            .into());
         }
     }
     Ok(())
 }
 
-fn trial(name: String, skip: Option<String>, f: impl FnOnce() -> Result<(), Failed> + Send + 'static) -> Trial {
+fn trial(
+    name: String,
+    skip: Option<String>,
+    f: impl FnOnce() -> Result<(), Failed> + Send + 'static,
+) -> Trial {
     match skip {
         Some(why) => Trial::test(format!("{name} (skipped: {why})"), f).with_ignored_flag(true),
         None => Trial::test(name, f),
@@ -94,19 +106,33 @@ fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
     for mode in Mode::ALL {
-        trials.push(trial(format!("campaign::{}::interp-jit", mode.name()), None, move || {
-            campaign(mode, vec![EngineId::Interp, EngineId::Jit])
-        }));
+        trials.push(trial(
+            format!("campaign::{}::interp-jit", mode.name()),
+            None,
+            move || campaign(mode, vec![EngineId::Interp, EngineId::Jit]),
+        ));
     }
     let kvm_skip = unavailable(EngineId::Kvm, Mode::Real);
-    trials.push(trial("campaign::real::kvm".into(), kvm_skip.clone(), || {
-        campaign(Mode::Real, vec![EngineId::Interp, EngineId::Jit, EngineId::Kvm])
-    }));
+    trials.push(trial(
+        "campaign::real::kvm".into(),
+        kvm_skip.clone(),
+        || {
+            campaign(
+                Mode::Real,
+                vec![EngineId::Interp, EngineId::Jit, EngineId::Kvm],
+            )
+        },
+    ));
     let native_skip = unavailable(EngineId::Native, Mode::Pm32Ring3Paging);
     trials.push(trial(
         "campaign::pm32-ring3-paging::native".into(),
         native_skip.clone(),
-        || campaign(Mode::Pm32Ring3Paging, vec![EngineId::Interp, EngineId::Jit, EngineId::Native]),
+        || {
+            campaign(
+                Mode::Pm32Ring3Paging,
+                vec![EngineId::Interp, EngineId::Jit, EngineId::Native],
+            )
+        },
     ));
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-repros");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -117,13 +143,22 @@ fn main() {
     assert!(!files.is_empty(), "no reproducers in {}", dir.display());
     for file in files {
         let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
-        let mode = report::read(&file).map(|r| r.case.mode).unwrap_or(Mode::Real);
+        let mode = report::read(&file)
+            .map(|r| r.case.mode)
+            .unwrap_or(Mode::Real);
         let f = file.clone();
-        trials.push(trial(format!("replay::{stem}::interp-jit"), None, move || {
-            replay(&f, vec![EngineId::Interp, EngineId::Jit])
-        }));
+        trials.push(trial(
+            format!("replay::{stem}::interp-jit"),
+            None,
+            move || replay(&f, vec![EngineId::Interp, EngineId::Jit]),
+        ));
         for hw in [EngineId::Kvm, EngineId::Native] {
-            if unavailable(hw, mode).is_some() && !matches!((hw, mode), (EngineId::Kvm, Mode::Real) | (EngineId::Native, Mode::Pm32Ring3Paging)) {
+            if unavailable(hw, mode).is_some()
+                && !matches!(
+                    (hw, mode),
+                    (EngineId::Kvm, Mode::Real) | (EngineId::Native, Mode::Pm32Ring3Paging)
+                )
+            {
                 continue; // the reference never runs this mode
             }
             let f = file.clone();

@@ -103,10 +103,11 @@ pub fn run(opts: &CampaignOptions) -> Result<Summary, Error> {
                     instructions.fetch_add(run.instructions, Ordering::Relaxed);
                     incomparable.fetch_add(u64::from(run.incomparable), Ordering::Relaxed);
                     if run.diverged() {
-                        found
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .push(Found { index, case, run });
+                        found.lock().unwrap_or_else(|p| p.into_inner()).push(Found {
+                            index,
+                            case,
+                            run,
+                        });
                         stop.store(true, Ordering::Relaxed);
                     }
                 }

@@ -69,9 +69,9 @@ pub fn compare(a: &Outcome, b: &Outcome, flags_mask: u32, reference: Reference) 
     if a.end != b.end {
         d.push(format!("end: {} | {}", a.end.describe(), b.end.describe()));
     }
-    for k in 0..8 {
+    for (k, name) in GPR_NAMES.iter().enumerate() {
         if a.gpr[k] != b.gpr[k] {
-            d.push(format!("{}: {:08x} | {:08x}", GPR_NAMES[k], a.gpr[k], b.gpr[k]));
+            d.push(format!("{name}: {:08x} | {:08x}", a.gpr[k], b.gpr[k]));
         }
     }
     if a.eip != b.eip {
@@ -87,9 +87,9 @@ pub fn compare(a: &Outcome, b: &Outcome, flags_mask: u32, reference: Reference) 
         ));
     }
     if reference != Reference::Native {
-        for k in 0..6 {
+        for (k, name) in SEG_NAMES.iter().enumerate() {
             if a.seg[k] != b.seg[k] {
-                d.push(format!("{}: {:04x} | {:04x}", SEG_NAMES[k], a.seg[k], b.seg[k]));
+                d.push(format!("{name}: {:04x} | {:04x}", a.seg[k], b.seg[k]));
             }
         }
     }

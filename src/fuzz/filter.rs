@@ -40,24 +40,27 @@ fn features_ok(i: &Instruction, fpu: bool) -> bool {
 fn touches_fs_gs(i: &Instruction) -> bool {
     matches!(i.segment_prefix(), Register::FS | Register::GS)
         || (0..i.op_count()).any(|k| {
-            i.op_kind(k) == OpKind::Register && matches!(i.op_register(k), Register::FS | Register::GS)
+            i.op_kind(k) == OpKind::Register
+                && matches!(i.op_register(k), Register::FS | Register::GS)
         })
 }
 
 fn writes_segment(i: &Instruction) -> bool {
     use Mnemonic::*;
-    matches!(i.mnemonic(), Lds | Les | Lss | Lfs | Lgs | Iret | Iretd | Retf)
-        || (i.mnemonic() == Mov
-            && i.op0_kind() == OpKind::Register
-            && i.op0_register().is_segment_register())
+    matches!(
+        i.mnemonic(),
+        Lds | Les | Lss | Lfs | Lgs | Iret | Iretd | Retf
+    ) || (i.mnemonic() == Mov
+        && i.op0_kind() == OpKind::Register
+        && i.op0_register().is_segment_register())
         || (i.mnemonic() == Pop
             && i.op0_kind() == OpKind::Register
             && i.op0_register().is_segment_register())
+        || matches!(i.op0_kind(), OpKind::FarBranch16 | OpKind::FarBranch32)
         || matches!(
-            i.op0_kind(),
-            OpKind::FarBranch16 | OpKind::FarBranch32
+            i.code(),
+            Code::Call_m1616 | Code::Call_m1632 | Code::Jmp_m1616 | Code::Jmp_m1632
         )
-        || matches!(i.code(), Code::Call_m1616 | Code::Call_m1632 | Code::Jmp_m1616 | Code::Jmp_m1632)
 }
 
 /// The legacy prefixes at the start of an instruction's bytes.
@@ -100,7 +103,10 @@ pub fn allowed(i: &Instruction, bytes: &[u8], mode: Mode, targets: Targets) -> b
         // where the hardware uses AL.
         // Its REP INS/OUTS batches to a page and checks the segment limit
         // for the whole batch, faulting iterations early.
-        if matches!(i.mnemonic(), Aad | Aam | Insb | Insw | Insd | Outsb | Outsw | Outsd) {
+        if matches!(
+            i.mnemonic(),
+            Aad | Aam | Insb | Insw | Insd | Outsb | Outsw | Outsd
+        ) {
             return false;
         }
         // Its real-mode INT n pushes a 32-bit frame under an operand-size
@@ -110,14 +116,35 @@ pub fn allowed(i: &Instruction, bytes: &[u8], mode: Mode, targets: Targets) -> b
         }
         if matches!(
             i.mnemonic(),
-            Lgdt | Lidt | Lldt | Ltr | Sgdt | Sidt | Sldt | Str | Smsw | Lmsw | Clts | Invd | Wbinvd
-                | Invlpg | Sysenter | Sysexit | Syscall | Sysret | Lar | Lsl | Verr | Verw
+            Lgdt | Lidt
+                | Lldt
+                | Ltr
+                | Sgdt
+                | Sidt
+                | Sldt
+                | Str
+                | Smsw
+                | Lmsw
+                | Clts
+                | Invd
+                | Wbinvd
+                | Invlpg
+                | Sysenter
+                | Sysexit
+                | Syscall
+                | Sysret
+                | Lar
+                | Lsl
+                | Verr
+                | Verw
         ) {
             return false;
         }
         if (0..i.op_count()).any(|k| {
             i.op_kind(k) == OpKind::Register
-                && (i.op_register(k).is_cr() || i.op_register(k).is_dr() || i.op_register(k).is_tr())
+                && (i.op_register(k).is_cr()
+                    || i.op_register(k).is_dr()
+                    || i.op_register(k).is_tr())
         }) {
             return false;
         }
@@ -128,8 +155,21 @@ pub fn allowed(i: &Instruction, bytes: &[u8], mode: Mode, targets: Targets) -> b
         }
         if matches!(
             i.mnemonic(),
-            Int | Sysenter | Sysexit | Syscall | Sysret | Popf | Popfd | Sgdt | Sidt | Sldt | Str
-                | Smsw | Lar | Lsl | Verr | Verw
+            Int | Sysenter
+                | Sysexit
+                | Syscall
+                | Sysret
+                | Popf
+                | Popfd
+                | Sgdt
+                | Sidt
+                | Sldt
+                | Str
+                | Smsw
+                | Lar
+                | Lsl
+                | Verr
+                | Verw
         ) {
             return false;
         }

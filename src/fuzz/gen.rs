@@ -14,8 +14,26 @@ use btvm_jit::abi::gpr;
 
 /// Values that sit on boundaries arithmetic cares about.
 pub const INTERESTING: [u32; 20] = [
-    0, 1, 2, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF, 0x1_0000, 0x7FFF_FFFF, 0x8000_0000,
-    0xFFFF_FFFF, 0xFFFF_FFFE, 0x8000_0001, 0x0F0F_0F0F, 31, 32, 0xFFFF_FF80,
+    0,
+    1,
+    2,
+    0x7F,
+    0x80,
+    0xFF,
+    0x100,
+    0x7FFF,
+    0x8000,
+    0xFFFF,
+    0x1_0000,
+    0x7FFF_FFFF,
+    0x8000_0000,
+    0xFFFF_FFFF,
+    0xFFFF_FFFE,
+    0x8000_0001,
+    0x0F0F_0F0F,
+    31,
+    32,
+    0xFFFF_FF80,
 ];
 
 /// How many instructions a fresh stream has at most.
@@ -71,7 +89,10 @@ fn value(rng: &mut Rng) -> u32 {
     match rng.below(4) {
         0 => rng.next_u32(),
         1 => rng.pick(&INTERESTING),
-        2 => rng.pick(&INTERESTING).wrapping_add(rng.below(5) as u32).wrapping_sub(2),
+        2 => rng
+            .pick(&INTERESTING)
+            .wrapping_add(rng.below(5) as u32)
+            .wrapping_sub(2),
         _ => rng.below(64) as u32,
     }
 }
@@ -86,13 +107,20 @@ fn gen_regs(rng: &mut Rng, mode: Mode) -> ([u32; 8], u32) {
         };
     }
     g[gpr::ESP] = mode_esp(mode);
-    (g, rng.next_u32() & CASE_EFLAGS & !(1 << 10) | if rng.chance(10) { 1 << 10 } else { 0 })
+    (
+        g,
+        rng.next_u32() & CASE_EFLAGS & !(1 << 10) | if rng.chance(10) { 1 << 10 } else { 0 },
+    )
 }
 
 fn gen_data(rng: &mut Rng) -> Vec<u8> {
     let mut d = Vec::with_capacity(DATA_LEN);
     while d.len() < DATA_LEN {
-        let v = if rng.chance(50) { rng.next_u32() } else { value(rng) };
+        let v = if rng.chance(50) {
+            rng.next_u32()
+        } else {
+            value(rng)
+        };
         d.extend_from_slice(&v.to_le_bytes());
     }
     d.truncate(DATA_LEN);
@@ -249,7 +277,11 @@ fn mutate(cfg: &GenConfig, parent: &Case, rng: &mut Rng) -> Case {
             4 => {
                 let k = rng.below(8) as usize;
                 if k != gpr::ESP {
-                    c.gpr[k] = if rng.chance(50) { pointer(rng, mode) } else { value(rng) };
+                    c.gpr[k] = if rng.chance(50) {
+                        pointer(rng, mode)
+                    } else {
+                        value(rng)
+                    };
                 }
             }
             5 => {
@@ -289,7 +321,14 @@ pub fn case_from_input(input: &[u8], sanitized: bool) -> Option<Case> {
         return None;
     }
     let mode = Mode::ALL[usize::from(m) % Mode::ALL.len()];
-    let word = |k: usize| u32::from_le_bytes([rest[4 * k], rest[4 * k + 1], rest[4 * k + 2], rest[4 * k + 3]]);
+    let word = |k: usize| {
+        u32::from_le_bytes([
+            rest[4 * k],
+            rest[4 * k + 1],
+            rest[4 * k + 2],
+            rest[4 * k + 3],
+        ])
+    };
     let mut gpr: [u32; 8] = std::array::from_fn(word);
     gpr[gpr::ESP] = mode_esp(mode);
     let raw = &rest[36..rest.len().min(36 + 1024)];

@@ -39,17 +39,17 @@ fn seg_desc(base: u32, limit: u32, access: u8, flags: u8) -> u64 {
 fn gdt() -> Vec<u64> {
     vec![
         0,
-        seg_desc(0, 0xFFFFF, 0x9B, 0xC),                // 0x08 code32 DPL0
-        seg_desc(0, 0xFFFFF, 0x93, 0xC),                // 0x10 data DPL0
-        seg_desc(CODE_BASE, 0xFFFF, 0x9B, 0x0),         // 0x18 code16 DPL0
-        seg_desc(0, 0xFFFFF, 0xFB, 0xC),                // 0x20 code32 DPL3
-        seg_desc(0, 0xFFFFF, 0xF3, 0xC),                // 0x28 data DPL3
-        seg_desc(TSS_BASE, 0x67, 0x8B, 0x0),            // 0x30 TSS (busy)
-        seg_desc(DATA_BASE, 0xFFFF, 0x93, 0x0),         // 0x38 data16 DPL0
-        seg_desc(STACK_BASE, 0xFFFF, 0x93, 0x0),        // 0x40 stack16 DPL0
-        seg_desc(CODE_BASE, 0xFFFF, 0xFB, 0x0),         // 0x48 code16 DPL3
-        seg_desc(DATA_BASE, 0xFFFF, 0xF3, 0x0),         // 0x50 data16 DPL3
-        seg_desc(STACK_BASE, 0xFFFF, 0xF3, 0x0),        // 0x58 stack16 DPL3
+        seg_desc(0, 0xFFFFF, 0x9B, 0xC),         // 0x08 code32 DPL0
+        seg_desc(0, 0xFFFFF, 0x93, 0xC),         // 0x10 data DPL0
+        seg_desc(CODE_BASE, 0xFFFF, 0x9B, 0x0),  // 0x18 code16 DPL0
+        seg_desc(0, 0xFFFFF, 0xFB, 0xC),         // 0x20 code32 DPL3
+        seg_desc(0, 0xFFFFF, 0xF3, 0xC),         // 0x28 data DPL3
+        seg_desc(TSS_BASE, 0x67, 0x8B, 0x0),     // 0x30 TSS (busy)
+        seg_desc(DATA_BASE, 0xFFFF, 0x93, 0x0),  // 0x38 data16 DPL0
+        seg_desc(STACK_BASE, 0xFFFF, 0x93, 0x0), // 0x40 stack16 DPL0
+        seg_desc(CODE_BASE, 0xFFFF, 0xFB, 0x0),  // 0x48 code16 DPL3
+        seg_desc(DATA_BASE, 0xFFFF, 0xF3, 0x0),  // 0x50 data16 DPL3
+        seg_desc(STACK_BASE, 0xFFFF, 0xF3, 0x0), // 0x58 stack16 DPL3
     ]
 }
 
@@ -60,7 +60,12 @@ fn page_map() -> Vec<(u32, u32, bool, bool)> {
         (DATA_BASE, DATA_PAGES, true, true),
         (RO_BASE, 1, false, true),
         (STACK_BASE, 1, true, true),
-        (SYSTEM_PAGES.0, (SYSTEM_PAGES.1 - SYSTEM_PAGES.0) / 0x1000, true, false),
+        (
+            SYSTEM_PAGES.0,
+            (SYSTEM_PAGES.1 - SYSTEM_PAGES.0) / 0x1000,
+            true,
+            false,
+        ),
     ]
 }
 
@@ -249,7 +254,11 @@ fn load_cpu(cpu: &mut Cpu, case: &Case) {
     }
     cpu.regs.gpr = case.gpr;
     cpu.regs.eip = mode_eip(mode);
-    let iflag = if mode.ring3() { btvm_jit::flags::FLAG_IF } else { 0 };
+    let iflag = if mode.ring3() {
+        btvm_jit::flags::FLAG_IF
+    } else {
+        0
+    };
     cpu.regs.set_eflags((case.eflags & CASE_EFLAGS) | iflag);
 }
 
@@ -293,6 +302,8 @@ pub struct Traced {
     pub bytes: [u8; 15],
     /// ECX before the instruction (shift counts in CL).
     pub ecx: u32,
+    /// EFLAGS before the instruction (TF).
+    pub eflags: u32,
 }
 
 impl Bench {
@@ -422,6 +433,7 @@ impl Bench {
             bitness: if cs.is_32bit() { 32 } else { 16 },
             bytes,
             ecx: self.cpu.regs.gpr[btvm_jit::abi::gpr::ECX],
+            eflags: self.cpu.regs.flags,
         });
     }
 
@@ -430,4 +442,3 @@ impl Bench {
         &self.cpu
     }
 }
-

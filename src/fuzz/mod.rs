@@ -72,7 +72,9 @@ pub fn parse_engines(s: &str) -> Result<Vec<EngineId>, Error> {
     let mut v = Vec::new();
     for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         let id = EngineId::parse(name).ok_or_else(|| {
-            Error::Host(format!("fuzz: unknown engine '{name}' (interp, jit, kvm, native)"))
+            Error::Host(format!(
+                "fuzz: unknown engine '{name}' (interp, jit, kvm, native)"
+            ))
         })?;
         if !v.contains(&id) {
             v.push(id);
@@ -92,7 +94,10 @@ pub fn parse_modes(s: &str) -> Result<Vec<Mode>, Error> {
         .map(|n| {
             Mode::parse(n).ok_or_else(|| {
                 let all: Vec<&str> = Mode::ALL.iter().map(|m| m.name()).collect();
-                Error::Host(format!("fuzz: unknown mode '{n}' ({} or all)", all.join(", ")))
+                Error::Host(format!(
+                    "fuzz: unknown mode '{n}' ({} or all)",
+                    all.join(", ")
+                ))
             })
         })
         .collect()
@@ -100,7 +105,11 @@ pub fn parse_modes(s: &str) -> Result<Vec<Mode>, Error> {
 
 /// Drop the engines that cannot run any of `modes` here, printing one line
 /// for each engine/mode it cannot run.
-pub fn available_engines(engines: &[EngineId], modes: &[Mode], say: &mut dyn FnMut(&str)) -> Vec<EngineId> {
+pub fn available_engines(
+    engines: &[EngineId],
+    modes: &[Mode],
+    say: &mut dyn FnMut(&str),
+) -> Vec<EngineId> {
     engines
         .iter()
         .copied()
@@ -128,15 +137,21 @@ fn write_found(
     let stem = format!("fuzz-{seed}-{}-{}", f.index, f.case.mode.name());
     let full = dir.join(format!("{stem}.json"));
     let text = report::to_json(&f.case, seed, f.index, &f.run, "as generated");
-    std::fs::write(&full, serde_json::to_string_pretty(&text).unwrap_or_default())
-        .map_err(|e| Error::file(&full, e))?;
+    std::fs::write(
+        &full,
+        serde_json::to_string_pretty(&text).unwrap_or_default(),
+    )
+    .map_err(|e| Error::file(&full, e))?;
     let mut runner = Runner::new(engines, limit)?;
     let small = minimize::minimize(&mut runner, &f.case);
     let run = runner.run(&small);
     let min = dir.join(format!("{stem}-min.json"));
     let text = report::to_json(&small, seed, f.index, &run, "minimized");
-    std::fs::write(&min, serde_json::to_string_pretty(&text).unwrap_or_default())
-        .map_err(|e| Error::file(&min, e))?;
+    std::fs::write(
+        &min,
+        serde_json::to_string_pretty(&text).unwrap_or_default(),
+    )
+    .map_err(|e| Error::file(&min, e))?;
     Ok((
         full,
         min,
@@ -216,7 +231,11 @@ pub fn fuzz(cmd: &FuzzCommand) -> Result<u8, Error> {
         println!("btvm fuzz: no divergence");
         return Ok(0);
     };
-    println!("btvm fuzz: divergence in case {} ({})", f.index, f.case.mode.name());
+    println!(
+        "btvm fuzz: divergence in case {} ({})",
+        f.index,
+        f.case.mode.name()
+    );
     print!("{}", report::describe(&f.case, &f.run));
     let (full, min, small) = write_found(&cmd.out, cmd.seed, f, &engines, cmd.limit)?;
     println!("btvm fuzz: minimized to:");
@@ -233,9 +252,13 @@ fn replay(cmd: &FuzzCommand, path: &Path) -> Result<u8, Error> {
     } else {
         r.engines.clone()
     };
-    let engines = available_engines(&requested, &[r.case.mode], &mut |l| eprintln!("btvm fuzz: {l}"));
+    let engines = available_engines(&requested, &[r.case.mode], &mut |l| {
+        eprintln!("btvm fuzz: {l}")
+    });
     if engines.len() < 2 {
-        return Err(Error::Host("fuzz: fewer than two engines available to compare".into()));
+        return Err(Error::Host(
+            "fuzz: fewer than two engines available to compare".into(),
+        ));
     }
     let mut runner = Runner::new(&engines, cmd.limit)?;
     let run = runner.run(&r.case);

@@ -126,7 +126,10 @@ impl Mode {
 
     /// Streams run at CPL 3.
     pub fn ring3(self) -> bool {
-        matches!(self, Mode::Pm16Ring3 | Mode::Pm32Ring3 | Mode::Pm32Ring3Paging)
+        matches!(
+            self,
+            Mode::Pm16Ring3 | Mode::Pm32Ring3 | Mode::Pm32Ring3Paging
+        )
     }
 
     /// Paging is on.

@@ -49,8 +49,8 @@ impl End {
 /// The mnemonic of an exception vector ("#GP"), or "INT n".
 pub fn vector_name(v: u8) -> String {
     const N: [&str; 20] = [
-        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS", "#NP",
-        "#SS", "#GP", "#PF", "15", "#MF", "#AC", "#MC", "#XM",
+        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS", "#NP", "#SS",
+        "#GP", "#PF", "15", "#MF", "#AC", "#MC", "#XM",
     ];
     N.get(usize::from(v))
         .map_or_else(|| format!("INT {v:#x}"), |s| s.to_string())
@@ -92,7 +92,13 @@ fn read_u16(mem: &GuestMemory, a: u32) -> u32 {
 fn code_selector(s: u32) -> bool {
     use super::mode::sel;
     let s = (s & 0xFFFC) as u16;
-    [sel::CODE32, sel::CODE16, sel::USER_CODE32 & !3, sel::USER_CODE16 & !3].contains(&s)
+    [
+        sel::CODE32,
+        sel::CODE16,
+        sel::USER_CODE32 & !3,
+        sel::USER_CODE16 & !3,
+    ]
+    .contains(&s)
 }
 
 /// Read the outcome of a run; `end` is set when the run did not halt.
@@ -143,7 +149,7 @@ pub fn read_outcome(
                 let f: Vec<u32> = (0..6).map(|k| read_u32(mem, addr(4 * k))).collect();
                 let plain = code_selector(f[1]) && f[2] & 2 != 0;
                 let with_err = code_selector(f[2]) && f[3] & 2 != 0;
-                let o = usize::from(has_error_code(vector) && with_err || !plain && with_err);
+                let o = usize::from(with_err && (has_error_code(vector) || !plain));
                 out.eip = f[o];
                 out.seg[sreg::CS] = f[o + 1] as u16;
                 out.eflags = f[o + 2];
@@ -152,7 +158,8 @@ pub fn read_outcome(
                     out.seg[sreg::SS] = f[o + 4] as u16;
                     o + 5
                 } else {
-                    out.gpr[gpr::ESP] = (esp & !mask) | (esp.wrapping_add(4 * (o as u32 + 3)) & mask);
+                    out.gpr[gpr::ESP] =
+                        (esp & !mask) | (esp.wrapping_add(4 * (o as u32 + 3)) & mask);
                     o + 3
                 };
                 frame.extend((0..4 * words as u32).map(addr));

@@ -30,7 +30,10 @@ pub fn disassemble(code: &[u8], mode: Mode) -> Vec<String> {
         .map(|(p, i)| {
             let mut s = String::new();
             f.format(&i, &mut s);
-            let hex: String = code[p..p + i.len()].iter().map(|b| format!("{b:02x}")).collect();
+            let hex: String = code[p..p + i.len()]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             format!("{p:04x}: {hex:<24} {s}")
         })
         .collect()
@@ -41,7 +44,7 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -149,7 +152,11 @@ pub fn read(path: &Path) -> Result<Reproducer, Error> {
     let eflags = reg("eflags")?;
     let engines = v["engines"]
         .as_array()
-        .map(|a| a.iter().filter_map(|e| e.as_str().and_then(EngineId::parse)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.as_str().and_then(EngineId::parse))
+                .collect()
+        })
         .unwrap_or_default();
     Ok(Reproducer {
         case: Case {

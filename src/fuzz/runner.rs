@@ -42,9 +42,14 @@ impl EngineId {
 
     /// Parse one `--engines` name.
     pub fn parse(s: &str) -> Option<EngineId> {
-        [EngineId::Interp, EngineId::Jit, EngineId::Kvm, EngineId::Native]
-            .into_iter()
-            .find(|e| e.name() == s)
+        [
+            EngineId::Interp,
+            EngineId::Jit,
+            EngineId::Kvm,
+            EngineId::Native,
+        ]
+        .into_iter()
+        .find(|e| e.name() == s)
     }
 
     fn reference(self) -> Reference {
@@ -89,7 +94,9 @@ pub fn unavailable(id: EngineId, mode: Mode) -> Option<String> {
             "native: unavailable for {} (ring-3 32-bit paged streams only: pm32-ring3-paging)",
             mode.name()
         )),
-        EngineId::Native => NativeRunner::available().err().map(|e| format!("native: {e}")),
+        EngineId::Native => NativeRunner::available()
+            .err()
+            .map(|e| format!("native: {e}")),
     }
 }
 
@@ -137,9 +144,15 @@ impl Runner {
         let mut engines = Vec::new();
         for &id in ids {
             let slot = match id {
-                EngineId::Interp => Slot::Emu(try_new_engine(EngineKind::Interp, ClockKind::Host, false)?),
-                EngineId::Jit => Slot::Emu(try_new_engine(EngineKind::Jit, ClockKind::Host, false)?),
-                EngineId::Kvm => Slot::Emu(try_new_engine(EngineKind::Kvm, ClockKind::Host, false)?),
+                EngineId::Interp => {
+                    Slot::Emu(try_new_engine(EngineKind::Interp, ClockKind::Host, false)?)
+                }
+                EngineId::Jit => {
+                    Slot::Emu(try_new_engine(EngineKind::Jit, ClockKind::Host, false)?)
+                }
+                EngineId::Kvm => {
+                    Slot::Emu(try_new_engine(EngineKind::Kvm, ClockKind::Host, false)?)
+                }
                 EngineId::Native => Slot::Native(
                     NativeRunner::new().map_err(|e| Error::Host(format!("native: {e}")))?,
                 ),
@@ -174,9 +187,9 @@ impl Runner {
             &mut trace,
         );
         let fault_at = match traced.end {
-            End::Exception { .. } => Some(
-                selector_base(case.mode, traced.seg[sreg::CS]).wrapping_add(traced.eip),
-            ),
+            End::Exception { .. } => {
+                Some(selector_base(case.mode, traced.seg[sreg::CS]).wrapping_add(traced.eip))
+            }
             _ => None,
         };
         let undefined = undefined_mask(&trace, fault_at);
