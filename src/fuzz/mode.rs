@@ -32,8 +32,9 @@ pub const PD_BASE: u32 = 0x8_4000;
 pub const PT_BASE: u32 = 0x8_5000;
 /// The first and one-past-last system page (GDT..PT).
 pub const SYSTEM_PAGES: (u32, u32) = (GDT_BASE, PT_BASE + 0x1000);
-/// Guest RAM in MiB.
-pub const RAM_MIB: u32 = 1;
+/// Guest RAM in MiB (2: the real-mode high memory area above 1 MiB is
+/// RAM, as KVM sees it; above RAM KVM takes device exits).
+pub const RAM_MIB: u32 = 2;
 
 /// GDT selectors.
 pub mod sel {
