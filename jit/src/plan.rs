@@ -503,7 +503,13 @@ pub fn plan(i: &Instruction, mode: ModeKey) -> Option<Op> {
             xor: 0,
         },
         m if i.is_jcc_short_or_near() || m == M::Jmp || m == M::Call => match i.op_kind(0) {
-            OpKind::NearBranch16 | OpKind::NearBranch32 if near_ok => {
+            // An operand-size prefix (a 32-bit target in 16-bit code or a
+            // 16-bit one in 32-bit code) goes to the interpreter, which
+            // checks the target against the CS limit (found by btvm fuzz).
+            OpKind::NearBranch16 | OpKind::NearBranch32
+                if near_ok
+                    && (i.op_kind(0) == OpKind::NearBranch32) == mode.has(ModeKey::CODE32) =>
+            {
                 let target = i.near_branch_target() as u32;
                 if m == M::Jmp {
                     Op::Jmp { target }
