@@ -4,26 +4,30 @@
 //! panic; divergences are not checked here.
 #![no_main]
 
-use std::sync::Mutex;
+use std::cell::RefCell;
 
 use btvm::fuzz::gen::case_from_input;
 use btvm::fuzz::mode::Mode;
 use btvm::fuzz::runner::{unavailable, EngineId, Runner};
 use libfuzzer_sys::fuzz_target;
 
-static RUNNER: Mutex<Option<Runner>> = Mutex::new(None);
+thread_local! {
+    // The engines are not Send: one set per fuzzing thread.
+    static RUNNER: RefCell<Option<Runner>> = const { RefCell::new(None) };
+}
 
 fuzz_target!(|data: &[u8]| {
     let Some(case) = case_from_input(data, false) else {
         return;
     };
-    let mut guard = RUNNER.lock().unwrap_or_else(|p| p.into_inner());
-    let runner = guard.get_or_insert_with(|| {
-        let mut ids = vec![EngineId::Interp, EngineId::Jit];
-        if unavailable(EngineId::Kvm, Mode::Real).is_none() {
-            ids.push(EngineId::Kvm);
-        }
-        Runner::new(&ids, 2_000).expect("engines")
+    RUNNER.with_borrow_mut(|slot| {
+        let runner = slot.get_or_insert_with(|| {
+            let mut ids = vec![EngineId::Interp, EngineId::Jit];
+            if unavailable(EngineId::Kvm, Mode::Real).is_none() {
+                ids.push(EngineId::Kvm);
+            }
+            Runner::new(&ids, 2_000).expect("engines")
+        });
+        let _ = runner.run(&case);
     });
-    let _ = runner.run(&case);
 });

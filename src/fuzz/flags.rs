@@ -100,11 +100,15 @@ pub fn undefined_mask(trace: &[Traced], fault_at: Option<u32>) -> FlagsMask {
         // A software interrupt with TF set: whether the single-step trap
         // follows it is not settled (KVM's emulator takes it at the
         // handler's first instruction; btvm does not take it).
-        let int_tf = t.eflags & FLAG_TF != 0
-            && matches!(
-                i.mnemonic(),
-                iced_x86::Mnemonic::Int | iced_x86::Mnemonic::Int3 | iced_x86::Mnemonic::Into
-            );
+        // Likewise a REP string instruction: btvm traps after every
+        // iteration as the manuals say, KVM's emulator after a batch.
+        let rep_tf = t.eflags & FLAG_TF != 0 && (i.has_rep_prefix() || i.has_repne_prefix());
+        let int_tf = rep_tf
+            || t.eflags & FLAG_TF != 0
+                && matches!(
+                    i.mnemonic(),
+                    iced_x86::Mnemonic::Int | iced_x86::Mnemonic::Int3 | iced_x86::Mnemonic::Into
+                );
         if eflags_of(i.rflags_read()) & mask != 0 || undefined_result(&i, t.ecx) || int_tf {
             tainted = true;
         }
