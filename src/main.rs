@@ -51,6 +51,42 @@ enum Command {
     Sst(SstArgs),
     /// Time the microbenchmark ROMs (test-roms/bench) per engine and under QEMU.
     Bench(BenchArgs),
+    /// Differential fuzzing of guest instruction streams across engines.
+    Fuzz(FuzzArgs),
+}
+
+#[derive(clap::Args)]
+struct FuzzArgs {
+    /// Engines to compare, comma-separated: interp, jit, kvm (real mode
+    /// only here), native (pm32-ring3-paging only). The first is the one
+    /// the others are compared with.
+    #[arg(long, default_value = "interp,jit")]
+    engines: Option<String>,
+    /// Modes, comma-separated: real, pm16, pm16-ring3, pm32, pm32-paging,
+    /// pm32-ring3, pm32-ring3-paging, or all.
+    #[arg(long, default_value = "all")]
+    mode: String,
+    /// Campaign seed (case i is derived from (seed, i)).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Number of cases [default: 1000 unless --time is given].
+    #[arg(long, value_name = "N")]
+    iterations: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    time: Option<f64>,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Instruction bound per run (exact under interp and jit).
+    #[arg(long, value_name = "N", default_value_t = btvm::fuzz::DEFAULT_LIMIT)]
+    max_instructions: u64,
+    /// Directory for reproducer files.
+    #[arg(long, value_name = "DIR", default_value = "fuzz-reports")]
+    out: PathBuf,
+    /// Re-run one reproducer file and print the comparison.
+    #[arg(long, value_name = "FILE")]
+    replay: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -228,6 +264,7 @@ fn main() -> ExitCode {
         Command::Run(a) => run(*a),
         Command::Sst(a) => sst(a),
         Command::Bench(a) => bench(a),
+        Command::Fuzz(a) => fuzz(a),
     };
     match r {
         Ok(code) => code,
@@ -453,6 +490,28 @@ fn print_stats_details(m: &Machine) {
             eprintln!("btvm: stats: {}: {}", kind.name(), engine.join(", "));
         }
     }
+}
+
+fn fuzz(a: FuzzArgs) -> Result<ExitCode> {
+    if let Some(t) = a.time {
+        if !(t > 0.0 && t.is_finite()) {
+            anyhow::bail!("fuzz: --time must be a positive number of seconds");
+        }
+    }
+    let engines_given = std::env::args().any(|x| x == "--engines" || x.starts_with("--engines="));
+    let cmd = btvm::fuzz::FuzzCommand {
+        engines: a.engines.unwrap_or_else(|| "interp,jit".into()),
+        modes: a.mode,
+        seed: a.seed,
+        iterations: a.iterations,
+        time: a.time,
+        threads: a.threads,
+        limit: a.max_instructions,
+        out: a.out,
+        replay: a.replay,
+        engines_given,
+    };
+    Ok(ExitCode::from(btvm::fuzz::fuzz(&cmd)?))
 }
 
 fn bench(a: BenchArgs) -> Result<ExitCode> {

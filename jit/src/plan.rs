@@ -503,7 +503,13 @@ pub fn plan(i: &Instruction, mode: ModeKey) -> Option<Op> {
             xor: 0,
         },
         m if i.is_jcc_short_or_near() || m == M::Jmp || m == M::Call => match i.op_kind(0) {
-            OpKind::NearBranch16 | OpKind::NearBranch32 if near_ok => {
+            // An operand-size prefix (a 32-bit target in 16-bit code or a
+            // 16-bit one in 32-bit code) goes to the interpreter, which
+            // checks the target against the CS limit (found by btvm fuzz).
+            OpKind::NearBranch16 | OpKind::NearBranch32
+                if near_ok
+                    && (i.op_kind(0) == OpKind::NearBranch32) == mode.has(ModeKey::CODE32) =>
+            {
                 let target = i.near_branch_target() as u32;
                 if m == M::Jmp {
                     Op::Jmp { target }
@@ -522,7 +528,11 @@ pub fn plan(i: &Instruction, mode: ModeKey) -> Option<Op> {
                     }
                 }
             }
-            OpKind::Register | OpKind::Memory if near_ok && (m == M::Jmp || m == M::Call) => {
+            // Near indirect only: JMP/CALL FAR m16:16 in 32-bit code has a
+            // 4-byte operand too.
+            OpKind::Register | OpKind::Memory
+                if near_ok && (i.is_jmp_near_indirect() || i.is_call_near_indirect()) =>
+            {
                 let (src, size) = operand(i, 0)?;
                 if size != if mode.has(ModeKey::CODE32) { 4 } else { 2 } {
                     return None;

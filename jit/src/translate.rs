@@ -214,7 +214,9 @@ pub fn translate(
         let next = eip.wrapping_add(i.len() as u32);
         let cur = Cur {
             eip,
-            next_eip: if code32 { next } else { next & 0xFFFF },
+            // No 64 KiB wrap in 16-bit code: like a 386+, sequential flow
+            // reaches EIP 0x10000 and the next fetch faults on the CS limit.
+            next_eip: next,
             rem: (n - k - 1) as u32,
         };
         match plans[k] {

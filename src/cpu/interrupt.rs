@@ -85,6 +85,7 @@ impl Ctx<'_> {
     }
 
     fn interrupt_real(&mut self, vector: u8, return_eip: u32) -> Step {
+        self.cpu.deliveries = self.cpu.deliveries.wrapping_add(1);
         let off = u32::from(vector) * 4;
         if off + 3 > self.cpu.idtr.limit {
             return fault_code(GP, u32::from(vector) * 8 + 2);
@@ -120,6 +121,7 @@ impl Ctx<'_> {
         return_eip: u32,
         software: bool,
     ) -> Step {
+        self.cpu.deliveries = self.cpu.deliveries.wrapping_add(1);
         let ext = u32::from(!software);
         let idt_error = u32::from(vector) * 8 + 2 + ext;
         let off = u32::from(vector) * 8;

@@ -105,6 +105,9 @@ pub struct Cpu {
     /// `--stats`: software-TLB fills (misses of the inline/fast lookup)
     /// and, of those, page-table walks (paging on).
     pub tlb_counts: TlbCounts,
+    /// Interrupt/exception deliveries started (a counter: the single-step
+    /// trap is not taken after an instruction that delivered one).
+    pub deliveries: u64,
 }
 
 /// `--stats` counters of the software TLB.
@@ -164,6 +167,7 @@ impl Cpu {
             sysenter: [0; 3],
             fpu: crate::fpu::Fpu::new(),
             tlb_counts: TlbCounts::default(),
+            deliveries: 0,
         }
     }
 

@@ -98,14 +98,15 @@ fn imm16(i: &Instruction) -> u16 {
 }
 
 /// Read an m16:16 / m16:32 far pointer: (selector, offset). The selector
-/// follows the offset, wrapping with the address size.
+/// follows the offset; the pointer is one operand, so only its effective
+/// address wraps with the address size and all of it must lie inside the
+/// segment limit (a 386+ faults where the 286 wrapped).
 fn far_pointer(ctx: &mut Ctx, i: &Instruction) -> Step<(u16, u32)> {
     let n = if op32(i) { 4 } else { 2 };
     let (s, o) = ea(ctx, i);
+    ctx.seg_check(s, o, n + 2, false)?;
     let off = ctx.read_seg(s, o, n)?;
-    let so = o.wrapping_add(n as u32);
-    let so = if addr32(i) { so } else { so & 0xFFFF };
-    let sel = ctx.read_seg(s, so, 2)? as u16;
+    let sel = ctx.read_seg(s, o.wrapping_add(n as u32), 2)? as u16;
     Ok((sel, off))
 }
 

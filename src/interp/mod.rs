@@ -41,6 +41,7 @@ pub mod system;
 pub mod system_regs;
 
 use btvm_jit::abi::{gpr, sreg, Tlb};
+use btvm_jit::flags::FLAG_TF;
 use iced_x86::{Instruction, Mnemonic};
 
 pub use decode_cache::DecodeCache;
@@ -79,10 +80,13 @@ pub fn invalid_opcode(_ctx: &mut Ctx, _i: &Instruction) -> Step {
 pub fn step(ctx: &mut Ctx, cache: &mut DecodeCache) -> Step {
     let eip = ctx.cpu.regs.eip;
     let esp = ctx.cpu.regs.gpr[gpr::ESP];
+    let single_step = ctx.cpu.regs.flags & FLAG_TF != 0 && !ctx.cpu.irq_shadow;
+    let deliveries = ctx.cpu.deliveries;
     ctx.cpu.irq_shadow = false;
     let r = exec_one(ctx, cache, eip);
     ctx.cpu.regs.icount += 1;
     match r {
+        Ok(()) if single_step && ctx.cpu.deliveries == deliveries => single_step_trap(ctx),
         Ok(()) => Ok(()),
         Err(Stop::Exception(e)) => {
             ctx.cpu.regs.eip = eip;
@@ -93,15 +97,27 @@ pub fn step(ctx: &mut Ctx, cache: &mut DecodeCache) -> Step {
     }
 }
 
+/// The single-step trap (EFLAGS.TF was set when the instruction began, and
+/// it raised no interrupt or exception): DR6.BS and #DB with the next EIP
+/// (found by `btvm fuzz` against KVM).
+#[cold]
+fn single_step_trap(ctx: &mut Ctx) -> Step {
+    ctx.cpu.dr[6] |= 1 << 14;
+    let eip = ctx.cpu.regs.eip;
+    match ctx.interrupt(crate::cpu::exception::DB, None, eip) {
+        Err(Stop::Exception(e)) => ctx.raise(e, eip),
+        other => other,
+    }
+}
+
 /// Set EIP past an instruction of `len` bytes and run its handler.
+/// Sequential flow does not wrap IP at 64 KiB in 16-bit code: a 386+
+/// goes on to EIP 0x10000, beyond the CS limit, and the next fetch raises
+/// #GP(0) (the 8086 wrapped; found by `btvm fuzz` against KVM). Branches
+/// truncate their targets to the operand size themselves.
 #[inline(always)]
 fn run(ctx: &mut Ctx, eip: u32, len: u32, handler: Handler, instr: &Instruction) -> Step {
-    let next = eip.wrapping_add(len);
-    ctx.cpu.regs.eip = if ctx.cpu.code32() {
-        next
-    } else {
-        next & 0xFFFF
-    };
+    ctx.cpu.regs.eip = eip.wrapping_add(len);
     handler(ctx, instr)
 }
 

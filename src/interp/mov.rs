@@ -224,12 +224,12 @@ fn load_far_pointer(ctx: &mut Ctx, i: &Instruction) -> Step {
     let r = i.op_register(0);
     let n = reg_size(r);
     let (s, o) = ea(ctx, i);
+    // The pointer is one operand: only its effective address wraps with
+    // the address size, and all of it must lie inside the limit (a 386+
+    // faults at offset 0xFFFE where the 286 wrapped; found by `btvm fuzz`).
+    ctx.seg_check(s, o, n + 2, false)?;
     let off = ctx.read_seg(s, o, n)?;
-    let sel = ctx.read_seg(
-        s,
-        o.wrapping_add(n as u32) & if addr32(i) { u32::MAX } else { 0xFFFF },
-        2,
-    )? as u16;
+    let sel = ctx.read_seg(s, o.wrapping_add(n as u32), 2)? as u16;
     let seg = match i.mnemonic() {
         Mnemonic::Lds => btvm_jit::abi::sreg::DS,
         Mnemonic::Les => btvm_jit::abi::sreg::ES,

@@ -140,7 +140,13 @@ fn string(ctx: &mut Ctx, i: &Instruction, kind: Kind, n: usize) -> Step {
     }
     let attention = ctx.cpu.regs.attention;
     let bulk_ok = rep == Rep::Count && matches!(kind, Kind::Movs | Kind::Stos);
-    let mut left = REP_CAP;
+    // Under EFLAGS.TF the single-step trap follows every iteration (found
+    // by `btvm fuzz` against KVM).
+    let mut left = if flag(ctx, btvm_jit::flags::FLAG_TF) {
+        1
+    } else {
+        REP_CAP
+    };
     while left > 0 {
         let count = ctx.cpu.regs.gpr[gpr::ECX] & op.am;
         if count == 0 {

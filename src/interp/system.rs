@@ -30,7 +30,10 @@ pub fn handler(m: Mnemonic) -> Option<Handler> {
         Mnemonic::Wrmsr => wrmsr,
         Mnemonic::Sysenter => sysenter,
         Mnemonic::Sysexit => sysexit,
-        Mnemonic::Nop | Mnemonic::Pause => |_, _| Ok(()),
+        // The 0F 18-0F 1F hint space is NOP r/m on a P6 whatever the reg
+        // field (iced calls the forms other than 0F 1F /0 "reservednop"):
+        // no memory access, no fault (found by `btvm fuzz` against KVM).
+        Mnemonic::Nop | Mnemonic::Pause | Mnemonic::Reservednop => |_, _| Ok(()),
         // CET hints live in the 0F 1E reserved-NOP space: a P6 (no CET)
         // runs ENDBR32 and RDSSPD as NOPs, and gcc -fcf-protection emits
         // ENDBR32 at every function entry (Linux 0.11 built with a modern gcc).

@@ -8,7 +8,7 @@
 #![allow(unsafe_code)]
 
 use btvm_jit::abi::{gpr, sreg, SegCache, Tlb};
-use btvm_jit::flags::FLAG_IF;
+use btvm_jit::flags::{FLAG_IF, FLAG_TF};
 use btvm_jit::helpers::{ExitSlot, Helpers, Site, CONTINUE, EXIT, LOAD_EXIT_BIT};
 use btvm_jit::runtime::Jit;
 
@@ -130,6 +130,8 @@ fn must_leave(h: &HelperCtx, ctx: &Ctx) -> bool {
     cpu.regs.attention != 0
         || cpu.halted
         || cpu.irq_shadow
+        // POPF/IRET set TF: the engine single-steps from here on.
+        || cpu.regs.flags & FLAG_TF != 0
         || (h.irq_pending && cpu.regs.flags & FLAG_IF != 0)
 }
 

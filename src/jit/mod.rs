@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use btvm_jit::abi::{sreg, TlbView};
 use btvm_jit::cache::{Block, BlockKey};
-use btvm_jit::flags::FLAG_IF;
+use btvm_jit::flags::{FLAG_IF, FLAG_TF};
 use btvm_jit::mode::ModeKey;
 use btvm_jit::runtime::{Jit, DEFAULT_CODE_BYTES};
 use btvm_jit::translate::BlockRequest;
@@ -214,7 +214,10 @@ impl Engine for JitEngine {
             // After STI/MOV SS, or with an interrupt already deliverable, the
             // interpreter's contract is one instruction, then a look: run
             // exactly that one.
-            let one = ctx.cpu.irq_shadow || (irq_pending && ctx.cpu.regs.flags & FLAG_IF != 0);
+            // With TF set every instruction ends in a single-step trap.
+            let one = ctx.cpu.irq_shadow
+                || ctx.cpu.regs.flags & FLAG_TF != 0
+                || (irq_pending && ctx.cpu.regs.flags & FLAG_IF != 0);
             let block = if one { None } else { self.block_at(ctx) };
             let step = match block {
                 Some((entry, n, key)) if ctx.cpu.regs.icount + u64::from(n) <= end => {
