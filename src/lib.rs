@@ -17,6 +17,7 @@ pub mod display;
 pub mod engine;
 pub mod error;
 pub mod fpu;
+pub mod fuzz;
 pub mod guest;
 pub mod interp;
 pub mod jit;

@@ -1,0 +1,313 @@
+//! Tests of the native runner against real silicon. They need an x86-64
+//! Linux host with 32-bit compat segments; elsewhere each test prints that
+//! it is skipped and returns.
+
+use super::*;
+
+/// Code page (read-only), data page (writable), read-only data page.
+const CODE: u32 = 0x10000;
+const DATA: u32 = 0x20000;
+const RODATA: u32 = 0x30000;
+/// An address with no page.
+const UNMAPPED: u32 = 0x4000_0000;
+
+const CF: u32 = 1 << 0;
+const PF: u32 = 1 << 2;
+const AF: u32 = 1 << 4;
+const ZF: u32 = 1 << 6;
+const SF: u32 = 1 << 7;
+const IF: u32 = 1 << 9;
+const OF: u32 = 1 << 11;
+
+/// A runner, or None (with a note) when the host cannot run native cases.
+fn runner() -> Option<NativeRunner> {
+    if let Err(why) = NativeRunner::available() {
+        eprintln!("SKIPPED: native runs unavailable here: {why}");
+        return None;
+    }
+    Some(NativeRunner::new().expect("native runner starts"))
+}
+
+/// A case running `code` at CODE with the three standard pages and `regs`
+/// (EIP set to CODE; ESP at the top of DATA unless given).
+fn case(code: &[u8], mut regs: NativeRegs) -> NativeCase {
+    let mut text = vec![0u8; PAGE_SIZE];
+    text[..code.len()].copy_from_slice(code);
+    regs.eip = CODE;
+    if regs.gpr[4] == 0 {
+        regs.gpr[4] = DATA + PAGE_SIZE as u32;
+    }
+    NativeCase {
+        pages: vec![
+            NativePage {
+                addr: CODE,
+                data: text,
+                writable: false,
+            },
+            NativePage {
+                addr: DATA,
+                data: vec![0xaa; PAGE_SIZE],
+                writable: true,
+            },
+            NativePage {
+                addr: RODATA,
+                data: vec![0x55; PAGE_SIZE],
+                writable: false,
+            },
+        ],
+        regs,
+        timeout_ms: 5000,
+    }
+}
+
+/// Regs with the given GPRs set by (index, value).
+fn regs(set: &[(usize, u32)]) -> NativeRegs {
+    let mut r = NativeRegs::default();
+    for &(i, v) in set {
+        r.gpr[i] = v;
+    }
+    r
+}
+
+fn exception(vector: u8, error_code: u32, cr2: u32) -> NativeEnd {
+    NativeEnd::Exception {
+        vector,
+        error_code,
+        cr2,
+    }
+}
+
+/// `mov eax, 0x12345678; add eax, ebx; ud2`.
+const ADD_UD2: [u8; 9] = [0xb8, 0x78, 0x56, 0x34, 0x12, 0x01, 0xd8, 0x0f, 0x0b];
+
+#[test]
+fn add_then_ud2_carry_zero() {
+    let Some(mut r) = runner() else { return };
+    let res = r.run(&case(&ADD_UD2, regs(&[(3, 0xedcb_a988)]))).unwrap();
+    assert_eq!(res.end, exception(6, 0, 0));
+    assert_eq!(res.regs.eip, CODE + 7, "EIP at the UD2");
+    assert_eq!(res.regs.gpr[0], 0);
+    assert_eq!(res.regs.gpr[3], 0xedcb_a988);
+    let f = res.regs.eflags;
+    assert_eq!(
+        f & (CF | ZF | SF | OF | PF | AF),
+        CF | ZF | PF | AF,
+        "{f:#x}"
+    );
+    assert_ne!(f & IF, 0, "IF is always on");
+}
+
+#[test]
+fn add_then_ud2_overflow_sign() {
+    let Some(mut r) = runner() else { return };
+    // Entry flags CF|ZF must be overwritten by the ADD.
+    let mut rg = regs(&[(3, 0x7000_0000)]);
+    rg.eflags = CF | ZF;
+    let res = r.run(&case(&ADD_UD2, rg)).unwrap();
+    assert_eq!(res.end, exception(6, 0, 0));
+    assert_eq!(res.regs.gpr[0], 0x8234_5678);
+    // 0x78 has four bits set: PF=1; 8 + 0 no nibble carry: AF=0.
+    let f = res.regs.eflags;
+    assert_eq!(f & (CF | ZF | SF | OF | PF | AF), SF | OF | PF, "{f:#x}");
+}
+
+#[test]
+fn entry_registers_and_flags_reach_the_guest() {
+    let Some(mut r) = runner() else { return };
+    let mut rg = regs(&[
+        (0, 1),
+        (1, 2),
+        (2, 3),
+        (3, 4),
+        (4, DATA + 0x800),
+        (5, 6),
+        (6, 7),
+        (7, 8),
+    ]);
+    rg.eflags = CF | OF | (1 << 10) | (1 << 8); // CF OF DF, and TF which is dropped
+    let res = r.run(&case(&[0x0f, 0x0b], rg)).unwrap();
+    assert_eq!(res.end, exception(6, 0, 0));
+    assert_eq!(res.regs.gpr, rg.gpr);
+    assert_eq!(res.regs.eflags, CF | OF | (1 << 10) | IF | 2);
+}
+
+#[test]
+fn store_to_writable_page_is_returned() {
+    let Some(mut r) = runner() else { return };
+    // mov [DATA+0x10], eax; ud2
+    let mut code = vec![0xa3];
+    code.extend_from_slice(&(DATA + 0x10).to_le_bytes());
+    code.extend_from_slice(&[0x0f, 0x0b]);
+    let res = r.run(&case(&code, regs(&[(0, 0xdead_beef)]))).unwrap();
+    assert_eq!(res.end, exception(6, 0, 0));
+    assert_eq!(res.pages.len(), 1, "only the writable page comes back");
+    let (addr, data) = &res.pages[0];
+    assert_eq!(*addr, DATA);
+    assert_eq!(&data[0x10..0x14], &[0xef, 0xbe, 0xad, 0xde]);
+    assert_eq!(data[0x0f], 0xaa);
+    assert_eq!(data[0x14], 0xaa);
+}
+
+#[test]
+fn store_to_read_only_page_faults() {
+    let Some(mut r) = runner() else { return };
+    let mut code = vec![0xa3]; // mov [RODATA+0x20], eax
+    code.extend_from_slice(&(RODATA + 0x20).to_le_bytes());
+    let res = r.run(&case(&code, NativeRegs::default())).unwrap();
+    assert_eq!(res.end, exception(14, 7, RODATA + 0x20));
+    assert_eq!(res.regs.eip, CODE);
+}
+
+#[test]
+fn load_from_unmapped_address_faults() {
+    let Some(mut r) = runner() else { return };
+    let mut code = vec![0xa1]; // mov eax, [UNMAPPED+4]
+    code.extend_from_slice(&(UNMAPPED + 4).to_le_bytes());
+    let res = r.run(&case(&code, NativeRegs::default())).unwrap();
+    assert_eq!(res.end, exception(14, 4, UNMAPPED + 4));
+    assert_eq!(res.regs.eip, CODE);
+}
+
+#[test]
+fn divide_by_zero() {
+    let Some(mut r) = runner() else { return };
+    // div ecx with ECX = 0
+    let res = r.run(&case(&[0xf7, 0xf1], regs(&[(0, 5)]))).unwrap();
+    assert_eq!(res.end, exception(0, 0, 0));
+    assert_eq!(res.regs.eip, CODE);
+}
+
+#[test]
+fn int3_traps_after_itself() {
+    let Some(mut r) = runner() else { return };
+    let res = r.run(&case(&[0x90, 0xcc], NativeRegs::default())).unwrap();
+    assert_eq!(res.end, exception(3, 0, 0));
+    assert_eq!(res.regs.eip, CODE + 2);
+}
+
+#[test]
+fn into_with_overflow() {
+    let Some(mut r) = runner() else { return };
+    let rg = NativeRegs {
+        eflags: OF,
+        ..NativeRegs::default()
+    };
+    let res = r.run(&case(&[0xce], rg)).unwrap();
+    assert_eq!(res.end, exception(4, 0, 0));
+    assert_eq!(res.regs.eip, CODE + 1);
+    // Without OF, INTO does nothing and the UD2 ends the stream.
+    let res = r
+        .run(&case(&[0xce, 0x0f, 0x0b], NativeRegs::default()))
+        .unwrap();
+    assert_eq!(res.end, exception(6, 0, 0));
+    assert_eq!(res.regs.eip, CODE + 1);
+}
+
+#[test]
+fn hlt_is_a_general_protection_fault() {
+    let Some(mut r) = runner() else { return };
+    let res = r.run(&case(&[0xf4], NativeRegs::default())).unwrap();
+    assert_eq!(res.end, exception(13, 0, 0));
+    assert_eq!(res.regs.eip, CODE);
+}
+
+#[test]
+fn int_21_hits_a_ring_0_gate() {
+    let Some(mut r) = runner() else { return };
+    let res = r.run(&case(&[0xcd, 0x21], NativeRegs::default())).unwrap();
+    assert_eq!(res.end, exception(13, 0x21 * 8 + 2, 0));
+    assert_eq!(res.regs.eip, CODE);
+}
+
+#[test]
+fn endless_loop_times_out_and_runner_recovers() {
+    let Some(mut r) = runner() else { return };
+    let mut c = case(&[0xeb, 0xfe], regs(&[(0, 42)])); // jmp $
+    c.timeout_ms = 100;
+    let res = r.run(&c).unwrap();
+    assert_eq!(res.end, NativeEnd::Timeout);
+    assert_eq!(res.regs, c.regs);
+    assert_eq!(res.pages, vec![(DATA, vec![0xaa; PAGE_SIZE])]);
+    let res = r.run(&case(&ADD_UD2, regs(&[(3, 1)]))).unwrap();
+    assert_eq!(res.end, exception(6, 0, 0));
+    assert_eq!(res.regs.gpr[0], 0x1234_5679);
+}
+
+#[test]
+fn syscall_from_compat_code_is_killed_by_the_sandbox() {
+    let Some(mut r) = runner() else { return };
+    // int 0x80 with EAX = 20 (i386 getpid): harmless if it ran, but it must not run.
+    let res = r.run(&case(&[0xcd, 0x80, 0x0f, 0x0b], regs(&[(0, 20)])));
+    assert!(
+        matches!(res, Err(NativeError::SandboxKilled)),
+        "int 0x80 got {res:?}"
+    );
+    // sysenter too (AMD: #UD in compat mode; Intel: a syscall, killed).
+    let res = r.run(&case(&[0x0f, 0x34, 0x0f, 0x0b], regs(&[(0, 20)])));
+    match res {
+        Err(NativeError::SandboxKilled) => {}
+        Ok(NativeResult {
+            end: NativeEnd::Exception { vector: 6, .. },
+            regs,
+            ..
+        }) => assert_eq!(regs.eip, CODE),
+        other => panic!("sysenter got {other:?}"),
+    }
+    let res = r.run(&case(&ADD_UD2, regs(&[(3, 2)]))).unwrap();
+    assert_eq!(res.end, exception(6, 0, 0));
+    assert_eq!(res.regs.gpr[0], 0x1234_567a);
+}
+
+#[test]
+fn push_to_unmapped_stack_faults_on_the_alternate_stack() {
+    let Some(mut r) = runner() else { return };
+    let res = r
+        .run(&case(&[0x50], regs(&[(0, 7), (4, UNMAPPED + 0x100)])))
+        .unwrap();
+    assert_eq!(res.end, exception(14, 6, UNMAPPED + 0xfc));
+    assert_eq!(res.regs.eip, CODE);
+    assert_eq!(
+        res.regs.gpr[4],
+        UNMAPPED + 0x100,
+        "ESP unchanged by the faulting push"
+    );
+}
+
+#[test]
+fn bad_cases_are_rejected() {
+    let Some(mut r) = runner() else { return };
+    let mut c = case(&[0x0f, 0x0b], NativeRegs::default());
+    c.pages[1].addr = 0x8000;
+    assert!(matches!(r.run(&c), Err(NativeError::BadCase(_))));
+    c.pages[1].addr = CODE;
+    assert!(matches!(r.run(&c), Err(NativeError::BadCase(_))));
+    c.pages[1].addr = DATA + 1;
+    assert!(matches!(r.run(&c), Err(NativeError::BadCase(_))));
+    let res = r.run(&case(&[0x0f, 0x0b], NativeRegs::default())).unwrap();
+    assert_eq!(res.end, exception(6, 0, 0));
+}
+
+#[test]
+fn many_cases_on_one_child() {
+    let Some(mut r) = runner() else { return };
+    for i in 0..200u32 {
+        let res = r.run(&case(&ADD_UD2, regs(&[(3, i)]))).unwrap();
+        assert_eq!(res.regs.gpr[0], 0x1234_5678 + i);
+    }
+}
+
+/// Throughput figure (not asserted): `cargo test --release --lib
+/// fuzz::native::tests::throughput -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn throughput() {
+    let Some(mut r) = runner() else { return };
+    let c = case(&ADD_UD2, regs(&[(3, 1)]));
+    let n = 20_000;
+    let t = Instant::now();
+    for _ in 0..n {
+        r.run(&c).unwrap();
+    }
+    let s = t.elapsed().as_secs_f64();
+    eprintln!("native: {:.0} cases/s (3 pages, 1 writable)", n as f64 / s);
+}
