@@ -223,9 +223,9 @@ pub fn main(case_fd: i32, reply_fd: i32, parent: libc::pid_t) -> ! {
     let mut w = [0u32; REPLY_WORDS];
     w[0] = STATUS_READY;
     reply(&w);
-    let mut pages = [(0u32, false); MAX_PAGES];
+    let mut mapped = Mapped::EMPTY;
     loop {
-        run_one(&mut pages);
+        run_one(&mut mapped);
     }
 }
 
@@ -321,55 +321,117 @@ fn setup(case_fd: i32, reply_fd: i32, parent: libc::pid_t) {
     }
 }
 
-/// Reads one case, maps its pages, runs it, replies and unmaps the pages.
-fn run_one(pages: &mut [(u32, bool); MAX_PAGES]) {
+/// The case pages currently mapped in the child. Pages stay mapped between
+/// cases so a fuzzer reusing one layout skips mmap/munmap and fresh-page
+/// zeroing; pages a case does not name are unmapped before it runs.
+struct Mapped {
+    /// (address, currently writable) of each mapped page.
+    pages: [(u32, bool); MAX_PAGES],
+    len: usize,
+}
+
+impl Mapped {
+    /// No pages mapped.
+    const EMPTY: Mapped = Mapped {
+        pages: [(0, false); MAX_PAGES],
+        len: 0,
+    };
+}
+
+/// Replies STATUS_MAP_FAILED for `addr` and exits.
+fn map_failed(addr: u32, err: i32) -> ! {
+    let mut w = [0u32; REPLY_WORDS];
+    w[0] = STATUS_MAP_FAILED;
+    w[1] = err as u32;
+    w[3] = addr;
+    reply(&w);
+    exit(1)
+}
+
+/// Sets the protection of the case page at `addr`: always readable and
+/// executable (386 paging has no NX), writable when asked.
+fn protect(addr: u32, writable: bool) {
+    let prot = libc::PROT_READ | libc::PROT_EXEC | if writable { libc::PROT_WRITE } else { 0 };
+    // SAFETY: changes only the protection of a case page this loop mapped.
+    if unsafe { libc::mprotect(addr as usize as *mut libc::c_void, PAGE_SIZE, prot) } != 0 {
+        map_failed(addr, errno());
+    }
+}
+
+/// Reads one case, maps its pages, runs it and replies.
+fn run_one(mapped: &mut Mapped) {
     let mut head = [0u32; CASE_WORDS];
     // SAFETY: `head` is CASE_WORDS * 4 writable bytes.
     if !unsafe { read_exact(IN_FD, head.as_mut_ptr().cast(), CASE_WORDS * 4) } {
         exit(0); // the parent closed the pipe
     }
     let n = (head[CASE_NPAGES] as usize).min(MAX_PAGES);
-    for slot in pages.iter_mut().take(n) {
-        let mut ph = [0u32; PAGE_HEADER_WORDS];
-        // SAFETY: `ph` is PAGE_HEADER_WORDS * 4 writable bytes.
-        if !unsafe { read_exact(IN_FD, ph.as_mut_ptr().cast(), PAGE_HEADER_WORDS * 4) } {
-            exit(0);
+    let mut ph = [0u32; PAGE_HEADER_WORDS * MAX_PAGES];
+    let ph_len = n * PAGE_HEADER_WORDS;
+    // SAFETY: `ph` has room for MAX_PAGES page headers and n <= MAX_PAGES.
+    if !unsafe { read_exact(IN_FD, ph.as_mut_ptr().cast(), ph_len * 4) } {
+        exit(0);
+    }
+    let case_pages = &ph[..ph_len];
+    let in_case = |addr: u32| case_pages.chunks_exact(2).any(|c| c[0] == addr);
+    // Unmap what this case does not name: the guest must see only its own pages.
+    let mut i = 0;
+    while i < mapped.len {
+        let addr = mapped.pages[i].0;
+        if in_case(addr) {
+            i += 1;
+        } else {
+            // SAFETY: unmaps exactly a case page this loop mapped earlier.
+            unsafe { libc::munmap(addr as usize as *mut libc::c_void, PAGE_SIZE) };
+            mapped.len -= 1;
+            mapped.pages[i] = mapped.pages[mapped.len];
         }
-        let (addr, writable) = (ph[0], ph[1] != 0);
-        // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping, so
-        // this cannot clobber the child's own memory; the parent checked the
-        // address is page-aligned and >= MIN_PAGE_ADDR.
-        let p = unsafe {
-            libc::mmap(
-                addr as usize as *mut libc::c_void,
-                PAGE_SIZE,
-                libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
-                -1,
-                0,
-            )
+    }
+    for c in case_pages.chunks_exact(2) {
+        let (addr, writable) = (c[0], c[1] != 0);
+        let slot = match mapped.pages[..mapped.len].iter().position(|p| p.0 == addr) {
+            Some(j) => {
+                if !mapped.pages[j].1 {
+                    protect(addr, true);
+                }
+                j
+            }
+            None => {
+                // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing
+                // mapping, so this cannot clobber the child's own memory; the
+                // parent checked the address is page-aligned and >= 64 KiB.
+                let p = unsafe {
+                    libc::mmap(
+                        addr as usize as *mut libc::c_void,
+                        PAGE_SIZE,
+                        libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
+                        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+                        -1,
+                        0,
+                    )
+                };
+                if p == libc::MAP_FAILED {
+                    map_failed(addr, errno());
+                }
+                if p as usize != addr as usize {
+                    // A kernel without MAP_FIXED_NOREPLACE treats it as a hint.
+                    // SAFETY: unmaps the mapping just made elsewhere.
+                    unsafe { libc::munmap(p, PAGE_SIZE) };
+                    map_failed(addr, libc::EEXIST);
+                }
+                mapped.pages[mapped.len] = (addr, true);
+                mapped.len += 1;
+                mapped.len - 1
+            }
         };
-        if p as usize != addr as usize {
-            let mut w = [0u32; REPLY_WORDS];
-            w[0] = STATUS_MAP_FAILED;
-            w[1] = if p == libc::MAP_FAILED {
-                errno() as u32
-            } else {
-                libc::EEXIST as u32
-            };
-            w[3] = addr;
-            reply(&w);
-            exit(1);
-        }
-        // SAFETY: `p` is a fresh PAGE_SIZE read-write mapping.
-        if !unsafe { read_exact(IN_FD, p.cast(), PAGE_SIZE) } {
+        // SAFETY: the page at `addr` is mapped read-write (just mapped or re-protected).
+        if !unsafe { read_exact(IN_FD, addr as usize as *mut u8, PAGE_SIZE) } {
             exit(0);
         }
         if !writable {
-            // SAFETY: changes the protection of the page mapped above only.
-            unsafe { libc::mprotect(p, PAGE_SIZE, libc::PROT_READ | libc::PROT_EXEC) };
+            protect(addr, false);
         }
-        *slot = (addr, writable);
+        mapped.pages[slot].1 = writable;
     }
     let entry = Entry {
         gpr: [
@@ -380,9 +442,9 @@ fn run_one(pages: &mut [(u32, bool); MAX_PAGES]) {
     };
     // SAFETY: the assembly preserves the SysV callee-saved registers, RSP and
     // DF and returns with x87 state empty; guest code can only reach memory
-    // below 4 GiB, which holds nothing but the case pages (the parent checked
-    // the address space before forking), and its first fault lands in
-    // `on_fault`, which returns to `btvm_native_land`.
+    // below 4 GiB, which holds nothing but this case's pages (the parent
+    // checked the address space before forking), and its first fault lands
+    // in `on_fault`, which returns to `btvm_native_land`.
     unsafe { btvm_native_enter(&entry) };
     // SAFETY: the handler finished writing EXIT before `btvm_native_enter` returned.
     let e = unsafe { &*EXIT.0.get() };
@@ -395,15 +457,11 @@ fn run_one(pages: &mut [(u32, bool); MAX_PAGES]) {
     w[REPLY_EIP] = e.eip;
     w[REPLY_EFLAGS] = e.eflags;
     reply(&w);
-    for &(addr, writable) in pages.iter().take(n) {
-        // SAFETY: the page at `addr` was mapped readable above.
-        if writable && !unsafe { write_all(OUT_FD, addr as usize as *const u8, PAGE_SIZE) } {
+    for c in case_pages.chunks_exact(2) {
+        // SAFETY: the page at c[0] is a mapped, readable case page.
+        if c[1] != 0 && !unsafe { write_all(OUT_FD, c[0] as usize as *const u8, PAGE_SIZE) } {
             exit(0);
         }
-    }
-    for &(addr, _) in pages.iter().take(n) {
-        // SAFETY: unmaps exactly the case page mapped above.
-        unsafe { libc::munmap(addr as usize as *mut libc::c_void, PAGE_SIZE) };
     }
 }
 

@@ -291,6 +291,8 @@ fn encode(case: &NativeCase) -> Vec<u8> {
     for p in &case.pages {
         push_word(&mut msg, p.addr);
         push_word(&mut msg, u32::from(p.writable));
+    }
+    for p in &case.pages {
         msg.extend_from_slice(&p.data);
     }
     msg

@@ -2,8 +2,8 @@
 //! little-endian `u32` words, so the child can parse it without allocating.
 //!
 //! Case (parent -> child): `CASE_WORDS` header words (8 GPRs, EIP, EFLAGS,
-//! page count), then per page `PAGE_HEADER_WORDS` words (address, writable)
-//! followed by the page's `PAGE_SIZE` bytes.
+//! page count), then per page `PAGE_HEADER_WORDS` words (address, writable),
+//! then the `PAGE_SIZE` bytes of every page in the same order.
 //!
 //! Reply (child -> parent): `REPLY_WORDS` words (status, vector, error code,
 //! CR2, 8 GPRs, EIP, EFLAGS), then for a `STATUS_DONE` reply the final bytes
@@ -13,7 +13,7 @@
 pub const CASE_WORDS: usize = 11;
 /// Index of the page count in the case header.
 pub const CASE_NPAGES: usize = 10;
-/// Words before each page's bytes: address, writable (0/1).
+/// Words of each page header: address, writable (0/1).
 pub const PAGE_HEADER_WORDS: usize = 2;
 /// Reply words: status, vector, error code, CR2, GPRs 4..12, EIP 12, EFLAGS 13.
 pub const REPLY_WORDS: usize = 14;
