@@ -22,8 +22,6 @@ use std::cell::UnsafeCell;
 const USER64_CS: u16 = 0x33;
 /// Size of the alternate signal stack (room for an AVX-512 signal frame).
 const ALT_STACK_SIZE: usize = 64 * 1024;
-/// Exit status of the child when a signal hits host (not guest) code.
-const EXIT_HOST_FAULT: i32 = 101;
 
 /// The guest state `btvm_native_enter` loads (layout used by the assembly).
 #[repr(C)]

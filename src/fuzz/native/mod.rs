@@ -46,6 +46,8 @@ const ENTRY_FLAGS_MASK: u32 = 0x0cd5;
 const ENTRY_FLAGS_FIXED: u32 = 0x0202;
 /// How long a fresh child may take to report that its sandbox is up.
 const SPAWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most extra wall time a case gets while its child waits for a CPU.
+const LOADED_GRACE: Duration = Duration::from_secs(10);
 /// Extra time for the child to send the writable pages after its reply header.
 const PAGES_TIMEOUT: Duration = Duration::from_secs(5);
 /// The lowest address a case page may have (Linux's default vm.mmap_min_addr).
@@ -310,9 +312,19 @@ enum ReadEnd {
 
 /// Fills `buf` from `f`, waiting at most until `deadline`.
 fn read_until(f: &mut File, buf: &mut [u8], deadline: Instant) -> io::Result<ReadEnd> {
+    read_more(f, buf, &mut 0, deadline)
+}
+
+/// Fills `buf[*done..]` from `f`, waiting at most until `deadline`; `*done`
+/// counts the bytes read so far, so a read that timed out can be resumed.
+fn read_more(
+    f: &mut File,
+    buf: &mut [u8],
+    done: &mut usize,
+    deadline: Instant,
+) -> io::Result<ReadEnd> {
     use std::os::fd::AsRawFd;
-    let mut done = 0;
-    while done < buf.len() {
+    while *done < buf.len() {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Ok(ReadEnd::Timeout);
@@ -335,9 +347,9 @@ fn read_until(f: &mut File, buf: &mut [u8], deadline: Instant) -> io::Result<Rea
         if r == 0 {
             continue; // the loop re-checks the deadline
         }
-        match f.read(&mut buf[done..]) {
+        match f.read(&mut buf[*done..]) {
             Ok(0) => return Ok(ReadEnd::Eof),
-            Ok(n) => done += n,
+            Ok(n) => *done += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
@@ -361,6 +373,8 @@ struct Child {
     to_child: File,
     /// Replies come from here (the child's stdout).
     from_child: File,
+    /// The child's /proc/<pid>/schedstat (CPU time for timeouts), if the kernel has it.
+    schedstat: Option<File>,
 }
 
 impl Child {
@@ -404,6 +418,7 @@ impl Child {
             pid,
             to_child: File::from(case_w),
             from_child: File::from(reply_r),
+            schedstat: File::open(format!("/proc/{pid}/schedstat")).ok(),
         };
         let mut buf = [0u8; REPLY_WORDS * 4];
         match read_until(&mut c.from_child, &mut buf, Instant::now() + SPAWN_TIMEOUT) {
@@ -450,14 +465,38 @@ impl Child {
 
     /// Sends one case and collects its result. Returns the child if it is
     /// still usable.
+    ///
+    /// The timeout is wall-clock time, except that on a loaded host a child
+    /// that has not yet had `timeout_ms` of CPU time gets more (up to
+    /// `LOADED_GRACE` extra wall time), so a busy machine does not turn
+    /// ordinary cases into timeouts.
     fn run(mut self, case: &NativeCase) -> (Option<Child>, Result<NativeResult, NativeError>) {
+        let timeout = Duration::from_millis(u64::from(case.timeout_ms.max(1)));
         let start = Instant::now();
+        let cpu_start = self.cpu_time();
         if self.to_child.write_all(&encode(case)).is_err() {
             return (None, Err(self.died()));
         }
-        let deadline = start + Duration::from_millis(u64::from(case.timeout_ms.max(1)));
+        let hard_deadline = start + timeout + LOADED_GRACE;
+        let mut deadline = start + timeout;
         let mut buf = [0u8; REPLY_WORDS * 4];
-        match read_until(&mut self.from_child, &mut buf, deadline) {
+        let mut done = 0;
+        let end = loop {
+            let end = read_more(&mut self.from_child, &mut buf, &mut done, deadline);
+            if !matches!(end, Ok(ReadEnd::Timeout)) {
+                break end;
+            }
+            let used = match (cpu_start, self.cpu_time()) {
+                (Some(a), Some(b)) => b.saturating_sub(a),
+                _ => break end,
+            };
+            let now = Instant::now();
+            if used >= timeout || now >= hard_deadline {
+                break end;
+            }
+            deadline = (now + (timeout - used).max(Duration::from_millis(1))).min(hard_deadline);
+        };
+        match end {
             Ok(ReadEnd::Full) => {}
             Ok(ReadEnd::Timeout) => {
                 self.kill();
@@ -532,6 +571,17 @@ impl Child {
         (Some(self), Ok(r))
     }
 
+    /// CPU time the child has used so far (from /proc/<pid>/schedstat), if readable.
+    fn cpu_time(&self) -> Option<Duration> {
+        use std::os::unix::fs::FileExt;
+        let f = self.schedstat.as_ref()?;
+        let mut buf = [0u8; 64];
+        let n = f.read_at(&mut buf, 0).ok()?;
+        let text = std::str::from_utf8(&buf[..n]).ok()?;
+        let ns: u64 = text.split(' ').next()?.parse().ok()?;
+        Some(Duration::from_nanos(ns))
+    }
+
     /// Kills and reaps the child.
     fn kill(self) {
         // SAFETY: `pid` is our own unreaped child, so the signal cannot hit another process.
@@ -550,6 +600,9 @@ impl Child {
             }
             Some(st) if libc::WIFSIGNALED(st) => {
                 NativeError::ChildDied(format!("killed by signal {}", libc::WTERMSIG(st)))
+            }
+            Some(st) if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == EXIT_HOST_FAULT => {
+                NativeError::ChildDied("a fault outside compat-mode guest code".into())
             }
             Some(st) if libc::WIFEXITED(st) => {
                 NativeError::ChildDied(format!("exited with status {}", libc::WEXITSTATUS(st)))

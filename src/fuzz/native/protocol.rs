@@ -45,3 +45,7 @@ pub const SETUP_STEPS: [&str; 6] = [
 
 /// The most pages one case may map (bounds the child's fixed page table).
 pub const MAX_PAGES: usize = 1024;
+
+/// Exit status of the child when a fault signal hits code outside the
+/// guest's compat-mode segment (the stream far-jumped out of it, or a bug).
+pub const EXIT_HOST_FAULT: i32 = 101;

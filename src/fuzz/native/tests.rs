@@ -370,6 +370,23 @@ fn many_cases_on_one_child() {
 }
 
 #[test]
+fn far_jump_out_of_compat_mode_is_a_child_death() {
+    let Some(mut r) = runner() else { return };
+    // jmp far 0x33:CODE+7 lands on the UD2 in 64-bit mode.
+    let mut code = vec![0xea];
+    code.extend_from_slice(&(CODE + 7).to_le_bytes());
+    code.extend_from_slice(&0x33u16.to_le_bytes());
+    code.extend_from_slice(&[0x0f, 0x0b]);
+    let res = r.run(&case(&code, NativeRegs::default()));
+    assert!(
+        matches!(&res, Err(NativeError::ChildDied(why)) if why.contains("outside")),
+        "{res:?}"
+    );
+    let res = r.run(&case(&ADD_UD2, regs(&[(3, 3)]))).unwrap();
+    assert_eq!(res.regs.gpr[0], 0x1234_567b);
+}
+
+#[test]
 fn drop_kills_and_reaps_the_child() {
     let Some(r) = runner() else { return };
     let pid = r.child.as_ref().expect("a live child").pid;
