@@ -130,8 +130,23 @@ global_asm!(
     "pop rbx",
     "ret",
     ".size btvm_native_land, . - btvm_native_land",
+    "",
+    // Signal entry: the kernel clears DF and TF for a handler but not AC,
+    // and Linux runs user code with CR0.AM set, so a guest's AC would make
+    // any misaligned access in the Rust handler an #AC.
+    ".p2align 4",
+    ".globl btvm_native_signal",
+    ".type btvm_native_signal,@function",
+    "btvm_native_signal:",
+    "pushfq",
+    "and dword ptr [rsp], {not_ac}",
+    "popfq",
+    "jmp {on_fault}",
+    ".size btvm_native_signal, . - btvm_native_signal",
     ".popsection",
     exit = sym EXIT,
+    on_fault = sym on_fault,
+    not_ac = const !(1u32 << 18),
     ds = const USER_DS,
     cs32 = const USER32_CS,
 );
@@ -141,6 +156,8 @@ extern "C" {
     fn btvm_native_enter(entry: *const Entry);
     /// Where the signal handler sends the CPU back to 64-bit mode.
     fn btvm_native_land();
+    /// The installed signal handler: clears EFLAGS.AC, then tail-calls `on_fault`.
+    fn btvm_native_signal(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void);
 }
 
 /// The calling thread's errno.
@@ -288,7 +305,7 @@ fn setup(case_fd: i32, reply_fd: i32, parent: libc::pid_t) {
         // could corrupt (see `on_fault`).
         let r = unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_fault as *const () as usize;
+            sa.sa_sigaction = btvm_native_signal as *const () as usize;
             sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
             libc::sigfillset(&mut sa.sa_mask);
             libc::sigaction(sig, &sa, std::ptr::null_mut())

@@ -12,9 +12,21 @@
 //!
 //! Reported state differs from a bare 386 in ways the caller must allow
 //! for: EFLAGS always has IF (and bit 1) set, RF is cleared; a #PF error
-//! code may carry the host's extra bits (bit 4 for an instruction fetch on
-//! NX hosts, bit 5 PK); Linux's IDT makes `int n` for n other than 3, 4 and
-//! 0x80 a #GP with error code n*8+2.
+//! code carries the host's extra bits (bit 4 for an instruction fetch on NX
+//! hosts: a jump to an unmapped page gives 0x14, not 4); Linux's IDT makes
+//! `int n` for n other than 3, 4 and 0x80 a #GP with error code n*8+2;
+//! Linux sets CR0.AM, so a stream that sets EFLAGS.AC (POPF) gets #AC (17)
+//! on a misaligned access.
+//!
+//! Streams for this runner must not contain (seen on an AMD EPYC guest):
+//! `int 0x80`, `sysenter`, `syscall` (the sandbox kills the child:
+//! `NativeError::SandboxKilled`, or odd results when ESP is unmapped);
+//! CPUID, RDTSC(P), RDPID, RDRAND/RDSEED (host values); SGDT, SIDT, SMSW,
+//! STR, SLDT (the kernel's UMIP emulation returns made-up values); far
+//! jumps/calls/returns, IRET and segment loads (a jump to selector 0x33
+//! leaves compat mode: `NativeError::ChildDied`); FS/GS overrides (#GP:
+//! null selectors); `int1`/ICEBP (F1), which this host reports with EIP at
+//! the instruction rather than after it.
 #![allow(unsafe_code)]
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
@@ -80,7 +92,8 @@ pub struct NativeCase {
     pub pages: Vec<NativePage>,
     /// Registers at entry.
     pub regs: NativeRegs,
-    /// Wall-clock limit for the run; after it the child is killed.
+    /// Wall-clock limit for the run; after it the child is killed (on a
+    /// loaded host, once the child has also had this much CPU time).
     pub timeout_ms: u32,
 }
 
@@ -91,7 +104,8 @@ pub enum NativeEnd {
     Exception {
         /// Exception vector (0 #DE .. 19 #XM).
         vector: u8,
-        /// The error code the CPU pushed (0 when the exception has none).
+        /// The error code the CPU pushed (0 when the exception has none); for
+        /// #PF as the host's MMU gives it, so bit 4 marks instruction fetches.
         error_code: u32,
         /// The faulting linear address for #PF, else 0.
         cr2: u32,

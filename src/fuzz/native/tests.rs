@@ -204,6 +204,29 @@ fn into_with_overflow() {
 }
 
 #[test]
+fn alignment_check_after_popf_sets_ac() {
+    let Some(mut r) = runner() else { return };
+    // pushfd; or dword [esp], 0x40000; popfd; mov eax, [DATA+1]
+    let mut code = vec![0x9c, 0x81, 0x0c, 0x24, 0, 0, 4, 0, 0x9d, 0xa1];
+    code.extend_from_slice(&(DATA + 1).to_le_bytes());
+    code.extend_from_slice(&[0x0f, 0x0b]);
+    let res = r.run(&case(&code, regs(&[(4, DATA + 0x800)]))).unwrap();
+    assert_eq!(
+        res.end,
+        exception(17, 0, 0),
+        "Linux runs user code with CR0.AM"
+    );
+    assert_eq!(res.regs.eip, CODE + 9);
+    assert_ne!(res.regs.eflags & (1 << 18), 0);
+    // AC does not outlive the case.
+    let res = r
+        .run(&case(&load(DATA + 1), NativeRegs::default()))
+        .unwrap();
+    assert_eq!(res.end, exception(6, 0, 0));
+    assert_eq!(res.regs.gpr[0], 0xaaaa_aaaa);
+}
+
+#[test]
 fn hlt_is_a_general_protection_fault() {
     let Some(mut r) = runner() else { return };
     let res = r.run(&case(&[0xf4], NativeRegs::default())).unwrap();
