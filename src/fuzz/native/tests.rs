@@ -227,6 +227,36 @@ fn alignment_check_after_popf_sets_ac() {
 }
 
 #[test]
+fn x87_and_sse_start_in_the_reset_state() {
+    let Some(mut r) = runner() else { return };
+    // fnstcw [DATA]; stmxcsr [DATA+4]; fnstsw ax; movd ecx, xmm3; ud2
+    let mut check = vec![0xd9, 0x3d];
+    check.extend_from_slice(&DATA.to_le_bytes());
+    check.extend_from_slice(&[0x0f, 0xae, 0x1d]);
+    check.extend_from_slice(&(DATA + 4).to_le_bytes());
+    check.extend_from_slice(&[0xdf, 0xe0, 0x66, 0x0f, 0x7e, 0xd9, 0x0f, 0x0b]);
+    let expect_reset = |res: &NativeResult| {
+        assert_eq!(res.end, exception(6, 0, 0));
+        let d = &res.pages[0].1;
+        assert_eq!(&d[0..2], &[0x7f, 0x03], "FCW = 0x037f");
+        assert_eq!(&d[4..8], &[0x80, 0x1f, 0, 0], "MXCSR = 0x1f80");
+        assert_eq!(res.regs.gpr[0] & 0xffff, 0, "FSW = 0");
+        assert_eq!(res.regs.gpr[1], 0, "XMM3 = 0");
+    };
+    let dirty_regs = regs(&[(0, 0xffff_ffff), (1, 0xffff_ffff)]);
+    expect_reset(&r.run(&case(&check, dirty_regs)).unwrap());
+    // fld1; pcmpeqd xmm3, xmm3; fldcw [RODATA]; ud2 — leaves x87/SSE dirty.
+    let mut dirty = vec![0xd9, 0xe8, 0x66, 0x0f, 0x76, 0xdb, 0xd9, 0x2d];
+    dirty.extend_from_slice(&RODATA.to_le_bytes());
+    dirty.extend_from_slice(&[0x0f, 0x0b]);
+    assert_eq!(
+        r.run(&case(&dirty, NativeRegs::default())).unwrap().end,
+        exception(6, 0, 0)
+    );
+    expect_reset(&r.run(&case(&check, dirty_regs)).unwrap());
+}
+
+#[test]
 fn hlt_is_a_general_protection_fault() {
     let Some(mut r) = runner() else { return };
     let res = r.run(&case(&[0xf4], NativeRegs::default())).unwrap();
