@@ -459,21 +459,35 @@ fn drop_kills_and_reaps_the_child() {
 #[ignore]
 fn throughput() {
     let Some(mut r) = runner() else { return };
-    let c = case(&ADD_UD2, regs(&[(3, 1)]));
-    let n = 20_000;
-    let child = r.child.as_ref().unwrap().pid.to_string();
-    let (cpu0, child0) = (cpu_seconds("self"), cpu_seconds(&child));
-    let t = Instant::now();
-    for _ in 0..n {
-        r.run(&c).unwrap();
+    let small = case(&ADD_UD2, regs(&[(3, 1)]));
+    // The fuzzer's layout: code, 2 data pages, read-only page, stack page.
+    let mut fuzz = case(&ADD_UD2, regs(&[(3, 1)]));
+    for addr in [0x40000, 0x50000] {
+        fuzz.pages.push(NativePage {
+            addr,
+            data: vec![0; PAGE_SIZE],
+            writable: true,
+        });
     }
-    let s = t.elapsed().as_secs_f64();
-    let cpu = cpu_seconds("self") - cpu0 + cpu_seconds(&child) - child0;
-    eprintln!(
-        "native: {:.0} cases/s wall, {:.0} cases per CPU-second (parent + child; 3 pages, 1 writable)",
-        n as f64 / s,
-        n as f64 / cpu
-    );
+    for (what, c) in [
+        ("3 pages, 1 writable", &small),
+        ("5 pages, 3 writable", &fuzz),
+    ] {
+        let n = 20_000;
+        let child = r.child.as_ref().unwrap().pid.to_string();
+        let (cpu0, child0) = (cpu_seconds("self"), cpu_seconds(&child));
+        let t = Instant::now();
+        for _ in 0..n {
+            r.run(c).unwrap();
+        }
+        let s = t.elapsed().as_secs_f64();
+        let cpu = cpu_seconds("self") - cpu0 + cpu_seconds(&child) - child0;
+        eprintln!(
+            "native: {:.0} cases/s wall, {:.0} cases per CPU-second (parent + child; {what})",
+            n as f64 / s,
+            n as f64 / cpu
+        );
+    }
 }
 
 /// User + system CPU seconds of /proc/<pid> so far.
