@@ -471,12 +471,67 @@ fn run_one(mapped: &mut Mapped) {
     w[REPLY_GPR..REPLY_GPR + 8].copy_from_slice(&e.gpr);
     w[REPLY_EIP] = e.eip;
     w[REPLY_EFLAGS] = e.eflags;
-    reply(&w);
-    for c in case_pages.chunks_exact(2) {
-        // SAFETY: the page at c[0] is a mapped, readable case page.
-        if c[1] != 0 && !unsafe { write_all(OUT_FD, c[0] as usize as *const u8, PAGE_SIZE) } {
+    send_result(&w, case_pages);
+}
+
+/// Sends the reply header and the bytes of the case's writable pages,
+/// batched into few `writev` calls so the parent wakes up once.
+fn send_result(w: &[u32; REPLY_WORDS], case_pages: &[u32]) {
+    const BATCH: usize = 64;
+    let empty = libc::iovec {
+        iov_base: std::ptr::null_mut(),
+        iov_len: 0,
+    };
+    let mut iov = [empty; BATCH];
+    iov[0] = libc::iovec {
+        iov_base: w.as_ptr() as *mut libc::c_void,
+        iov_len: REPLY_WORDS * 4,
+    };
+    let mut n = 1;
+    for c in case_pages.chunks_exact(2).filter(|c| c[1] != 0) {
+        if n == BATCH {
+            write_vectors(&iov);
+            n = 0;
+        }
+        iov[n] = libc::iovec {
+            iov_base: c[0] as usize as *mut libc::c_void,
+            iov_len: PAGE_SIZE,
+        };
+        n += 1;
+    }
+    write_vectors(&iov[..n]);
+}
+
+/// Writes every byte `iov` describes (each entry readable memory); exits
+/// when the parent is gone.
+fn write_vectors(iov: &[libc::iovec]) {
+    let total: usize = iov.iter().map(|v| v.iov_len).sum();
+    // SAFETY: every entry describes readable memory (the reply words or a
+    // mapped case page) and `iov` is a valid array of iov.len() entries.
+    let r = unsafe { libc::writev(OUT_FD, iov.as_ptr(), iov.len() as libc::c_int) };
+    let mut done = if r >= 0 {
+        r as usize
+    } else if errno() == libc::EINTR {
+        0
+    } else {
+        exit(0)
+    };
+    if done == total {
+        return;
+    }
+    // A short write: finish entry by entry.
+    for v in iov {
+        if done >= v.iov_len {
+            done -= v.iov_len;
+            continue;
+        }
+        // SAFETY: the rest of this readable entry.
+        let base = unsafe { v.iov_base.cast::<u8>().add(done) };
+        // SAFETY: `base` .. `base + iov_len - done` lies inside the entry.
+        if !unsafe { write_all(OUT_FD, base, v.iov_len - done) } {
             exit(0);
         }
+        done = 0;
     }
 }
 

@@ -339,6 +339,17 @@ fn read_more(
 ) -> io::Result<ReadEnd> {
     use std::os::fd::AsRawFd;
     while *done < buf.len() {
+        // The fd is non-blocking: read what is there, poll only when nothing is.
+        match f.read(&mut buf[*done..]) {
+            Ok(0) => return Ok(ReadEnd::Eof),
+            Ok(n) => {
+                *done += n;
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Ok(ReadEnd::Timeout);
@@ -357,15 +368,6 @@ fn read_more(
                 continue;
             }
             return Err(e);
-        }
-        if r == 0 {
-            continue; // the loop re-checks the deadline
-        }
-        match f.read(&mut buf[*done..]) {
-            Ok(0) => return Ok(ReadEnd::Eof),
-            Ok(n) => *done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
         }
     }
     Ok(ReadEnd::Full)
@@ -395,7 +397,7 @@ impl Child {
     /// Forks a child, which sets up its sandbox and reports ready.
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     fn spawn() -> Result<Child, NativeError> {
-        use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
+        use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
         check_address_space()?;
         let pipe = || -> Result<(OwnedFd, OwnedFd), NativeError> {
             let mut fds = [0i32; 2];
@@ -428,6 +430,20 @@ impl Child {
         }
         drop(case_r);
         drop(reply_w);
+        // Non-blocking reads (this open file description only; the child's
+        // write end stays blocking): `read_more` polls only when needed.
+        // SAFETY: fcntl on an fd this function owns.
+        if unsafe { libc::fcntl(reply_r.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) } != 0 {
+            let source = io::Error::last_os_error();
+            // SAFETY: `pid` is our own unreaped child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            // SAFETY: reaps that child; a null status pointer is allowed.
+            unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+            return Err(NativeError::Os {
+                what: "fcntl O_NONBLOCK",
+                source,
+            });
+        }
         let mut c = Child {
             pid,
             to_child: File::from(case_w),

@@ -19,9 +19,10 @@ const RET_K: u16 = 0x06; // BPF_RET | BPF_K
 const RET_ALLOW: u32 = 0x7fff_0000;
 
 /// The x86-64 syscalls the child's loop makes after the filter is installed.
-const ALLOWED: [u32; 7] = [
+const ALLOWED: [u32; 8] = [
     libc::SYS_read as u32,
     libc::SYS_write as u32,
+    libc::SYS_writev as u32,
     libc::SYS_mmap as u32,
     libc::SYS_munmap as u32,
     libc::SYS_mprotect as u32,

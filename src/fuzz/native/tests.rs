@@ -400,6 +400,39 @@ fn pages_of_an_earlier_case_do_not_leak_into_the_next() {
 }
 
 #[test]
+fn many_writable_pages_round_trip() {
+    let Some(mut r) = runner() else { return };
+    // 150 writable pages (more than one writev batch, more than a pipe buffer).
+    let mut c = case(
+        &store(0x10_0000 + 77 * 4096 + 12),
+        regs(&[(0, 0x0102_0304)]),
+    );
+    for i in 0..150u32 {
+        c.pages.push(NativePage {
+            addr: 0x10_0000 + i * 4096,
+            data: vec![i as u8; PAGE_SIZE],
+            writable: true,
+        });
+    }
+    let res = r.run(&c).unwrap();
+    assert_eq!(res.end, exception(6, 0, 0));
+    assert_eq!(res.pages.len(), 151);
+    for (i, (addr, data)) in res.pages[1..].iter().enumerate() {
+        assert_eq!(*addr, 0x10_0000 + i as u32 * 4096);
+        let mut want = vec![i as u8; PAGE_SIZE];
+        if i == 77 {
+            want[12..16].copy_from_slice(&[4, 3, 2, 1]);
+        }
+        assert!(*data == want, "page {i}");
+    }
+    // Then a small case again: the extra pages are unmapped.
+    let res = r
+        .run(&case(&load(0x10_0000), NativeRegs::default()))
+        .unwrap();
+    assert_eq!(res.end, exception(14, 4, 0x10_0000));
+}
+
+#[test]
 fn bad_cases_are_rejected() {
     let Some(mut r) = runner() else { return };
     let mut c = case(&[0x0f, 0x0b], NativeRegs::default());
