@@ -473,6 +473,20 @@ fn far_jump_out_of_compat_mode_is_a_child_death() {
 }
 
 #[test]
+fn x86_64_syscalls_outside_the_allow_list_are_killed() {
+    let Some(mut r) = runner() else { return };
+    // jmp far 0x33:CODE+7; then in 64-bit mode: mov eax, 39 (getpid); syscall
+    let mut code = vec![0xea];
+    code.extend_from_slice(&(CODE + 7).to_le_bytes());
+    code.extend_from_slice(&0x33u16.to_le_bytes());
+    code.extend_from_slice(&[0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b]);
+    let res = r.run(&case(&code, NativeRegs::default()));
+    assert!(matches!(res, Err(NativeError::SandboxKilled)), "{res:?}");
+    let res = r.run(&case(&ADD_UD2, regs(&[(3, 4)]))).unwrap();
+    assert_eq!(res.regs.gpr[0], 0x1234_567c);
+}
+
+#[test]
 fn drop_kills_and_reaps_the_child() {
     let Some(r) = runner() else { return };
     let pid = r.child.as_ref().expect("a live child").pid;
