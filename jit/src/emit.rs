@@ -189,6 +189,7 @@ impl<'a> Emitter<'a> {
             mode: self.mode.0,
             seg: seg as u8,
             size,
+            rmw: false,
             handler: 0,
             instr: iced_x86::Instruction::default(),
         });
@@ -599,6 +600,7 @@ impl<'a> Emitter<'a> {
             mode: self.mode.0,
             seg: sreg::DS as u8,
             size: 0,
+            rmw: false,
             handler,
             instr: *instr,
         });

@@ -36,6 +36,10 @@ pub struct Site {
     pub seg: u8,
     /// Memory sites: access size in bytes.
     pub size: u8,
+    /// Memory load sites: the read of a read-modify-write, checked with
+    /// write intent (the CPU reports W=1 if it faults, and a read-only page
+    /// faults at the read).
+    pub rmw: bool,
     /// Fallback sites: the interpreter's handler for `instr` (opaque here).
     pub handler: usize,
     /// The decoded instruction.

@@ -65,7 +65,11 @@ fn rmw(
     store: bool,
 ) {
     let seg = ea(em, i);
-    em.load(cur, seg, size);
+    if store {
+        em.load_for_write(cur, seg, size);
+    } else {
+        em.load(cur, seg, size);
+    }
     op(em);
     if !store {
         em.merge_flags(merge.0, merge.1);

@@ -248,6 +248,19 @@ impl Ctx<'_> {
         self.read_lin(lin, n)
     }
 
+    /// Read `n` bytes at `seg:offset` for a read-modify-write: checked as
+    /// a write (segment rights and page), as the CPU checks the first
+    /// access of an RMW, so a fault reports W=1 and nothing is half-done.
+    #[inline(always)]
+    pub fn read_seg_rmw(&mut self, seg: usize, offset: u32, n: usize) -> Step<u32> {
+        let lin = self.seg_check(seg, offset, n, true)?;
+        let e = &self.cpu.tlb.write[Tlb::index(lin)];
+        if e.tag != lin & !0xFFF || (lin & 0xFFF) as usize > 0x1000 - n {
+            self.probe_write_lin(lin, n)?;
+        }
+        self.read_lin(lin, n)
+    }
+
     /// Write `n` bytes at `seg:offset`.
     #[inline(always)]
     pub fn write_seg(&mut self, seg: usize, offset: u32, n: usize, v: u32) -> Step {

@@ -193,6 +193,14 @@ impl Runner {
             _ => None,
         };
         let undefined = undefined_mask(&trace, fault_at);
+        // #UD on an instruction the host has (SSE...) is a CPU-model
+        // difference, not a divergence: not compared against native.
+        let beyond_cpu = matches!(traced.end, End::Exception { vector: 6, .. })
+            && fault_at.is_some_and(|lin| {
+                let off = lin.wrapping_sub(CODE_BASE) as usize;
+                off < case.code.len()
+                    && super::filter::beyond_emulated_cpu(&case.code[off..], case.mode.bitness())
+            });
         let flags_mask = undefined.mask;
         let mut outcomes = Vec::new();
         for (id, slot) in self.engines.iter_mut() {
@@ -226,7 +234,10 @@ impl Runner {
         if let Some((_, first)) = outcomes.first() {
             for (id, o) in &outcomes[1..] {
                 let kind = outcomes[0].0.reference().max_with(id.reference());
-                if undefined.tainted || !comparable(first, o, kind) {
+                if undefined.tainted
+                    || !comparable(first, o, kind)
+                    || (beyond_cpu && kind == Reference::Native)
+                {
                     incomparable += 1;
                     diffs.push((*id, Vec::new()));
                 } else {

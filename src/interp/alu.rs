@@ -6,7 +6,7 @@
 use btvm_jit::flags::*;
 use iced_x86::{ConditionCode, Instruction, Mnemonic};
 
-use super::operand::{loc, mask, op_size, read_loc, read_op, write_loc};
+use super::operand::{loc, mask, op_size, read_loc, read_loc_rmw, read_op, write_loc};
 use super::Handler;
 use crate::cpu::access::{Ctx, Step};
 
@@ -131,7 +131,11 @@ fn binop(
 ) -> Step {
     let n = op_size(i, 0);
     let dst = loc(ctx, i, 0);
-    let a = read_loc(ctx, dst, n)?;
+    let a = if store {
+        read_loc_rmw(ctx, dst, n)?
+    } else {
+        read_loc(ctx, dst, n)?
+    };
     let b = read_op(ctx, i, 1, n)?;
     let c = if carry_in { cf(ctx) } else { 0 };
     let r = f(a, b, c) & mask(n);
@@ -195,7 +199,7 @@ fn unop(
 ) -> Step {
     let n = op_size(i, 0);
     let dst = loc(ctx, i, 0);
-    let a = read_loc(ctx, dst, n)?;
+    let a = read_loc_rmw(ctx, dst, n)?;
     let r = f(a) & mask(n);
     write_loc(ctx, dst, n, r)?;
     if let Some(set) = flags {

@@ -26,8 +26,8 @@ use iced_x86::{Instruction, Mnemonic, OpKind};
 
 use super::alu::{condition, set_flag};
 use super::operand::{
-    addr32, get_reg, loc, mask, op_size, read_loc, read_op, reg_size, set_reg, sext, write_loc,
-    write_op, Loc,
+    addr32, get_reg, loc, mask, op_size, read_loc, read_loc_rmw, read_op, reg_size, set_reg, sext,
+    write_loc, write_op, Loc,
 };
 use super::Handler;
 use crate::cpu::access::{Ctx, Step};
@@ -85,7 +85,11 @@ fn bit_op(ctx: &mut Ctx, i: &Instruction, op: BitOp) -> Step {
     let n = op_size(i, 0);
     let offset = read_op(ctx, i, 1, n)?;
     let (target, bit) = bit_target(ctx, i, n, offset);
-    let v = read_loc(ctx, target, n)?;
+    let v = if matches!(op, BitOp::Test) {
+        read_loc(ctx, target, n)?
+    } else {
+        read_loc_rmw(ctx, target, n)?
+    };
     let m = 1u32 << bit;
     let new = match op {
         BitOp::Test => None,

@@ -133,8 +133,8 @@ fn xchg(ctx: &mut Ctx, i: &Instruction) -> Step {
     let n = op_size(i, 0);
     let a = loc(ctx, i, 0);
     let b = loc(ctx, i, 1);
-    let va = read_loc(ctx, a, n)?;
-    let vb = read_loc(ctx, b, n)?;
+    let va = read_loc_rmw(ctx, a, n)?;
+    let vb = read_loc_rmw(ctx, b, n)?;
     // Memory first: if it faults, the register is untouched.
     if let Loc::Mem(..) = a {
         write_loc(ctx, a, n, vb)?;
@@ -149,7 +149,7 @@ fn xadd(ctx: &mut Ctx, i: &Instruction) -> Step {
     let n = op_size(i, 0);
     let d = loc(ctx, i, 0);
     let s = i.op_register(1);
-    let dv = read_loc(ctx, d, n)?;
+    let dv = read_loc_rmw(ctx, d, n)?;
     let sv = get_reg(ctx, s);
     let r = dv.wrapping_add(sv) & mask(n);
     write_loc(ctx, d, n, r)?;
@@ -164,7 +164,7 @@ fn xadd(ctx: &mut Ctx, i: &Instruction) -> Step {
 fn cmpxchg(ctx: &mut Ctx, i: &Instruction) -> Step {
     let n = op_size(i, 0);
     let d = loc(ctx, i, 0);
-    let dv = read_loc(ctx, d, n)?;
+    let dv = read_loc_rmw(ctx, d, n)?;
     let acc = ctx.cpu.regs.gpr[gpr::EAX] & mask(n);
     let src = get_reg(ctx, i.op_register(1));
     if acc == dv {

@@ -160,6 +160,16 @@ pub fn read_loc(ctx: &mut Ctx, l: Loc, n: usize) -> Step<u32> {
     }
 }
 
+/// Read `n` bytes from a location that the instruction then writes (a
+/// read-modify-write): memory is checked with write intent.
+#[inline(always)]
+pub fn read_loc_rmw(ctx: &mut Ctx, l: Loc, n: usize) -> Step<u32> {
+    match l {
+        Loc::Reg(r) => Ok(get_reg(ctx, r)),
+        Loc::Mem(s, o) => ctx.read_seg_rmw(s, o, n),
+    }
+}
+
 /// Write `n` bytes to a location.
 #[inline(always)]
 pub fn write_loc(ctx: &mut Ctx, l: Loc, n: usize, v: u32) -> Step {

@@ -33,7 +33,7 @@ use btvm_jit::flags::*;
 use iced_x86::{Instruction, Mnemonic};
 
 use super::alu::{cf, set_flags};
-use super::operand::{loc, mask, op_size, read_loc, read_op, sext, sign_bit, write_loc};
+use super::operand::{loc, mask, op_size, read_loc_rmw, read_op, sext, sign_bit, write_loc};
 use super::Handler;
 use crate::cpu::access::{Ctx, Step};
 
@@ -84,7 +84,7 @@ fn shift_op(
 ) -> Step {
     let n = op_size(i, 0);
     let dst = loc(ctx, i, 0);
-    let a = read_loc(ctx, dst, n)?;
+    let a = read_loc_rmw(ctx, dst, n)?;
     let c = read_op(ctx, i, 1, 1)? & 0x1F;
     if c == 0 {
         return Ok(());
@@ -242,7 +242,7 @@ fn double_op(
 ) -> Step {
     let n = op_size(i, 0);
     let dst = loc(ctx, i, 0);
-    let a = read_loc(ctx, dst, n)? & mask(n);
+    let a = read_loc_rmw(ctx, dst, n)? & mask(n);
     let b = read_op(ctx, i, 1, n)? & mask(n);
     let c = read_op(ctx, i, 2, 1)? & 0x1F;
     if c == 0 {

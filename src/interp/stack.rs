@@ -169,9 +169,11 @@ fn pusha(ctx: &mut Ctx, n: usize) -> Step {
 
 fn popa(ctx: &mut Ctx, n: usize) -> Step {
     let mut values = [0u32; 8];
-    for (k, v) in values.iter_mut().enumerate() {
-        // The last register pushed (DI) is on top.
-        *v = ctx.peek(((7 - k) * n) as u32, n)?;
+    // The last register pushed (DI) is on top. Read upwards from the top,
+    // as the CPU does: a stack that runs into an unmapped page faults at
+    // the first byte of that page (CR2), found by `btvm fuzz` natively.
+    for k in (0..8).rev() {
+        values[k] = ctx.peek(((7 - k) * n) as u32, n)?;
     }
     for (k, &r) in PUSHA_ORDER.iter().enumerate() {
         if r != gpr::ESP {

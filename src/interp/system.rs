@@ -8,7 +8,7 @@
 
 use btvm_jit::abi::{gpr, sreg, SegCache};
 use btvm_jit::flags::{FLAG_IF, FLAG_IOPL, FLAG_RF, FLAG_VM};
-use iced_x86::{Instruction, Mnemonic, OpKind};
+use iced_x86::{Code, Instruction, Mnemonic, OpKind};
 
 use super::alu::set_flag;
 use super::operand::{get_reg, op_size, set_reg};
@@ -33,7 +33,21 @@ pub fn handler(m: Mnemonic) -> Option<Handler> {
         // The 0F 18-0F 1F hint space is NOP r/m on a P6 whatever the reg
         // field (iced calls the forms other than 0F 1F /0 "reservednop"):
         // no memory access, no fault (found by `btvm fuzz` against KVM).
-        Mnemonic::Nop | Mnemonic::Pause | Mnemonic::Reservednop => |_, _| Ok(()),
+        Mnemonic::Nop | Mnemonic::Pause => |_, _| Ok(()),
+        // 0F 0D is outside that space: undefined on a P6 (#UD; AMD's
+        // PREFETCH came later), found by `btvm fuzz` against the host CPU.
+        Mnemonic::Reservednop => |_, i| {
+            if matches!(
+                i.code(),
+                Code::Reservednop_rm16_r16_0F0D
+                    | Code::Reservednop_rm32_r32_0F0D
+                    | Code::Reservednop_rm64_r64_0F0D
+            ) {
+                fault(UD)
+            } else {
+                Ok(())
+            }
+        },
         // CET hints live in the 0F 1E reserved-NOP space: a P6 (no CET)
         // runs ENDBR32 and RDSSPD as NOPs, and gcc -fcf-protection emits
         // ENDBR32 at every function entry (Linux 0.11 built with a modern gcc).

@@ -217,7 +217,13 @@ extern "sysv64" fn load(p: *mut u8, site: *const Site, offset: u32) -> u64 {
     let site = unsafe { &*site };
     let rest = u64::from(site.rem) + 1;
     ctx.cpu.regs.icount -= rest;
-    match ctx.read_seg(usize::from(site.seg), offset, usize::from(site.size)) {
+    let (seg, n) = (usize::from(site.seg), usize::from(site.size));
+    let read = if site.rmw {
+        ctx.read_seg_rmw(seg, offset, n)
+    } else {
+        ctx.read_seg(seg, offset, n)
+    };
+    match read {
         Ok(v) => {
             ctx.cpu.regs.icount += rest;
             u64::from(v)

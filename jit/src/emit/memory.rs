@@ -121,12 +121,30 @@ impl Emitter<'_> {
 
     /// Load `size` bytes at `seg:r14d` into `eax` (zero-extended).
     pub fn load(&mut self, cur: Cur, seg: usize, size: u8) {
+        self.load_view(cur, seg, size, false);
+    }
+
+    /// Load the operand of a read-modify-write: through the write view of
+    /// the TLB, and on the slow path with write intent, so a read-only or
+    /// missing page faults at the read with W=1, as the CPU does.
+    pub fn load_for_write(&mut self, cur: Cur, seg: usize, size: u8) {
+        self.load_view(cur, seg, size, true);
+    }
+
+    fn load_view(&mut self, cur: Cur, seg: usize, size: u8, rmw: bool) {
         let site = self.site(cur, seg, size);
+        if rmw {
+            // The record just made by `site` (boxed, so `site` stays valid).
+            if let Some(s) = self.sites.last_mut() {
+                s.rmw = true;
+            }
+        }
         let slow = self.ops.new_dynamic_label();
         let back = self.ops.new_dynamic_label();
         self.linear(seg, size, slow);
         if self.mode.seg(seg) != SegClass::Slow {
-            self.tlb(TlbView::Read, size, slow);
+            let view = if rmw { TlbView::Write } else { TlbView::Read };
+            self.tlb(view, size, slow);
             match size {
                 1 => dynasm!(self.ops ; .arch x64 ; movzx eax, BYTE [rax + rsi]),
                 2 => dynasm!(self.ops ; .arch x64 ; movzx eax, WORD [rax + rsi]),

@@ -215,7 +215,8 @@ extern "sysv64" fn load(p: *mut u8, site: *const Site, offset: u32) -> u64 {
         offset,
     });
     let lin = m.linear(site.seg, offset);
-    if m.faults(lin, site.size, false) {
+    // The read of a read-modify-write is checked as a write, as the CPU does.
+    if m.faults(lin, site.size, site.rmw) {
         m.raise(site);
         return LOAD_EXIT_BIT;
     }
