@@ -43,6 +43,16 @@ fn run_row(row: &'static btvm::bench::rows::Row, engine: &'static str) -> Result
     Ok(())
 }
 
+/// The JSON a successful `btvm bench --json` printed.
+fn json_of(out: &std::process::Output) -> Result<serde_json::Value, Failed> {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!("status {:?}\n{stdout}\n{stderr}", out.status.code()).into());
+    }
+    Ok(serde_json::from_str(&stdout).map_err(|e| format!("not JSON ({e}):\n{stdout}"))?)
+}
+
 fn bench_json() -> Result<(), Failed> {
     let dir = common::repo().join("target").join("bench-roms");
     let out = common::btvm(&[
@@ -55,27 +65,21 @@ fn bench_json() -> Result<(), Failed> {
         "--cache-dir",
         dir.to_str().unwrap(),
     ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() {
-        return Err(format!("status {:?}\n{stdout}\n{stderr}", out.status.code()).into());
-    }
-    let v: serde_json::Value =
-        serde_json::from_str(&stdout).map_err(|e| format!("not JSON ({e}):\n{stdout}"))?;
+    let v = json_of(&out)?;
     let row = &v["rows"][0];
     if row["row"] != "alu" {
-        return Err(format!("first row is not alu:\n{stdout}").into());
+        return Err(format!("first row is not alu:\n{v}").into());
     }
     let interp = &row["results"]["interp"];
     let ns = interp["ns_per_iter"].as_f64();
     if interp["status"] != "ok" || ns.is_none_or(|ns| ns <= 0.0) {
-        return Err(format!("no positive ns/iter for interp:\n{stdout}").into());
+        return Err(format!("no positive ns/iter for interp:\n{v}").into());
     }
     // 15 instructions, plus one when the data-dependent branch falls through.
     let insns = interp["insns_per_iter"].as_f64().unwrap_or(0.0);
     if !(15.0..=16.0).contains(&insns) {
         return Err(
-            format!("alu should retire 15-16 instructions per iteration:\n{stdout}").into(),
+            format!("alu should retire 15-16 instructions per iteration:\n{v}").into(),
         );
     }
     Ok(())
@@ -101,19 +105,13 @@ fn bench_linux_boot_and_plot() -> Result<(), Failed> {
         "--cache-dir",
         dir.to_str().unwrap(),
     ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() {
-        return Err(format!("status {:?}\n{stdout}\n{stderr}", out.status.code()).into());
-    }
-    let v: serde_json::Value =
-        serde_json::from_str(&stdout).map_err(|e| format!("not JSON ({e}):\n{stdout}"))?;
+    let v = json_of(&out)?;
     let row = &v["rows"][1];
     let jit = &row["results"]["jit"];
     // One boot retires some 360 M instructions; anything near that is a boot.
     let insns = jit["insns_per_iter"].as_f64().unwrap_or(0.0);
     if row["row"] != "linux-boot" || jit["status"] != "ok" || insns < 50e6 || row["iters"] != 1 {
-        return Err(format!("no linux-boot result on jit:\n{stdout}").into());
+        return Err(format!("no linux-boot result on jit:\n{v}").into());
     }
     let svg =
         std::fs::read_to_string(&svg_path).map_err(|e| format!("{}: {e}", svg_path.display()))?;
