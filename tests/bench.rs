@@ -78,9 +78,7 @@ fn bench_json() -> Result<(), Failed> {
     // 15 instructions, plus one when the data-dependent branch falls through.
     let insns = interp["insns_per_iter"].as_f64().unwrap_or(0.0);
     if !(15.0..=16.0).contains(&insns) {
-        return Err(
-            format!("alu should retire 15-16 instructions per iteration:\n{v}").into(),
-        );
+        return Err(format!("alu should retire 15-16 instructions per iteration:\n{v}").into());
     }
     Ok(())
 }

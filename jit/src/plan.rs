@@ -137,7 +137,20 @@ impl Op {
         )
     }
 
-    /// Whether the op touches memory (and so may fault).
+    /// Whether the op writes flags and stores to memory: the store may
+    /// raise attention (self-modifying code, a device) and leave the block
+    /// right after it, so all its flags must be merged whatever follows.
+    pub fn stores_flag_result(&self) -> bool {
+        let m = |o: &Opnd| *o == Opnd::Mem;
+        match self {
+            Op::Alu { digit, dst, .. } => *digit != 7 && m(dst),
+            Op::Unary { dst, .. } | Op::Shift { dst, .. } => m(dst),
+            _ => false,
+        }
+    }
+
+    /// Whether the op touches memory, so it may fault (a helper call whose
+    /// exception frame sees EFLAGS).
     pub fn may_fault(&self) -> bool {
         let m = |o: &Opnd| *o == Opnd::Mem;
         match self {

@@ -186,7 +186,13 @@ pub fn translate(
     let mut live_after = vec![FLAGS_ARITH; n];
     let mut live = FLAGS_ARITH;
     for k in (0..n).rev() {
-        live_after[k] = live;
+        // A flag-writing store may leave the block right after itself (the
+        // attention check): then every flag it writes is live (found by
+        // `btvm fuzz`: `sbb [code], ebx; inc edi` lost SBB's ZF/PF).
+        live_after[k] = match &plans[k] {
+            Some(op) if op.stores_flag_result() => FLAGS_ARITH,
+            _ => live,
+        };
         live = match &plans[k] {
             Some(op) if !op.may_fault() => {
                 let u = op.flags();

@@ -46,6 +46,15 @@ pub fn beyond_emulated_cpu(bytes: &[u8], bitness: u32) -> bool {
     i.code() != Code::INVALID && !features_ok(&i, true)
 }
 
+/// Whether the instruction at the start of `bytes` is CMPS (any size).
+pub fn is_cmps(bytes: &[u8], bitness: u32) -> bool {
+    let i = iced_x86::Decoder::new(bitness, bytes, iced_x86::DecoderOptions::NONE).decode();
+    matches!(
+        i.mnemonic(),
+        Mnemonic::Cmpsb | Mnemonic::Cmpsw | Mnemonic::Cmpsd
+    )
+}
+
 fn touches_fs_gs(i: &Instruction) -> bool {
     matches!(i.segment_prefix(), Register::FS | Register::GS)
         || (0..i.op_count()).any(|k| {

@@ -195,12 +195,17 @@ impl Runner {
         let undefined = undefined_mask(&trace, fault_at);
         // #UD on an instruction the host has (SSE...) is a CPU-model
         // difference, not a divergence: not compared against native.
+        let faulting = fault_at.and_then(|lin| {
+            let off = lin.wrapping_sub(CODE_BASE) as usize;
+            (off < case.code.len()).then(|| &case.code[off..])
+        });
         let beyond_cpu = matches!(traced.end, End::Exception { vector: 6, .. })
-            && fault_at.is_some_and(|lin| {
-                let off = lin.wrapping_sub(CODE_BASE) as usize;
-                off < case.code.len()
-                    && super::filter::beyond_emulated_cpu(&case.code[off..], case.mode.bitness())
-            });
+            && faulting.is_some_and(|b| super::filter::beyond_emulated_cpu(b, case.mode.bitness()));
+        // Which CMPS operand the CPU touches first is not architectural
+        // (this AMD host: ES:EDI first). When both can fault, the host's
+        // exception may be the other operand's (#GP on a null ES where btvm
+        // has #PF on DS:ESI): a different end there is not a divergence.
+        let cmps_fault = faulting.is_some_and(|b| super::filter::is_cmps(b, case.mode.bitness()));
         let flags_mask = undefined.mask;
         let mut outcomes = Vec::new();
         for (id, slot) in self.engines.iter_mut() {
@@ -236,7 +241,8 @@ impl Runner {
                 let kind = outcomes[0].0.reference().max_with(id.reference());
                 if undefined.tainted
                     || !comparable(first, o, kind)
-                    || (beyond_cpu && kind == Reference::Native)
+                    || (kind == Reference::Native
+                        && (beyond_cpu || (cmps_fault && o.end != first.end)))
                 {
                     incomparable += 1;
                     diffs.push((*id, Vec::new()));
