@@ -114,6 +114,17 @@ pub fn allowed(i: &Instruction, bytes: &[u8], mode: Mode, targets: Targets) -> b
     if hw && matches!(i.mnemonic(), Cpuid | Rdtsc | Rdtscp | Rdpmc | Rdmsr | Wrmsr) {
         return false;
     }
+    // PUSH Sreg with a 32-bit operand size: vendor-specific (SDM PUSH: recent
+    // Intel CPUs write the 16-bit selector, AMD, this host, zero-extends to
+    // 32 bits; btvm writes 16 bits, like Bochs). Kept out of native streams.
+    if targets.native
+        && i.mnemonic() == Push
+        && i.op_count() == 1
+        && i.op_kind(0) == OpKind::Register
+        && i.op_register(0).is_segment_register()
+    {
+        return false;
+    }
     // A REP prefix on a non-string instruction is reserved ("unpredictable
     // behavior", SDM vol. 2 2.1.1): this AMD host runs F3 LOOPNE as not
     // taken where the count and ZF say taken. Kept out of hardware streams.

@@ -202,9 +202,10 @@ impl Runner {
         let beyond_cpu = matches!(traced.end, End::Exception { vector: 6, .. })
             && faulting.is_some_and(|b| super::filter::beyond_emulated_cpu(b, case.mode.bitness()));
         // Which CMPS operand the CPU touches first is not architectural
-        // (this AMD host: ES:EDI first). When both can fault, the host's
+        // (this AMD host: ES:EDI first; btvm, Bochs and the SDM's
+        // pseudo-code: DS:ESI first). When both can fault, the host's
         // exception may be the other operand's (#GP on a null ES where btvm
-        // has #PF on DS:ESI): a different end there is not a divergence.
+        // has #PF on DS:ESI, or CR2 of the other page): not a divergence.
         let cmps_fault = faulting.is_some_and(|b| super::filter::is_cmps(b, case.mode.bitness()));
         let flags_mask = undefined.mask;
         let mut outcomes = Vec::new();
@@ -242,7 +243,8 @@ impl Runner {
                 if undefined.tainted
                     || !comparable(first, o, kind)
                     || (kind == Reference::Native
-                        && (beyond_cpu || (cmps_fault && o.end != first.end)))
+                        && (beyond_cpu
+                            || (cmps_fault && (o.end != first.end || o.cr2 != first.cr2))))
                 {
                     incomparable += 1;
                     diffs.push((*id, Vec::new()));

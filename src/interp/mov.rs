@@ -188,8 +188,9 @@ fn cmpxchg8b(ctx: &mut Ctx, i: &Instruction) -> Step {
         return fault(UD);
     }
     let (s, o) = ea(ctx, i);
-    let lo = ctx.read_seg(s, o, 4)?;
-    let hi = ctx.read_seg(s, o.wrapping_add(4), 4)?;
+    // Read with write intent, as every read-modify-write (#PF W=1).
+    let lo = ctx.read_seg_rmw(s, o, 4)?;
+    let hi = ctx.read_seg_rmw(s, o.wrapping_add(4), 4)?;
     let g = ctx.cpu.regs.gpr;
     let equal = lo == g[gpr::EAX] && hi == g[gpr::EDX];
     let (wlo, whi) = if equal {
