@@ -37,22 +37,12 @@ fn features_ok(i: &Instruction, fpu: bool) -> bool {
     })
 }
 
-/// Whether the instruction at the start of `bytes` exists on the host but
-/// not on the emulated CPU (SSE, MMX...): a stream that branches into the
-/// middle of an instruction can reach one. The emulated CPU raises #UD
-/// there and the host runs it, so such a case is not compared natively.
-pub fn beyond_emulated_cpu(bytes: &[u8], bitness: u32) -> bool {
-    let i = iced_x86::Decoder::new(bitness, bytes, iced_x86::DecoderOptions::NONE).decode();
-    i.code() != Code::INVALID && !features_ok(&i, true)
-}
-
-/// Whether the instruction at the start of `bytes` is CMPS (any size).
-pub fn is_cmps(bytes: &[u8], bitness: u32) -> bool {
-    let i = iced_x86::Decoder::new(bitness, bytes, iced_x86::DecoderOptions::NONE).decode();
-    matches!(
-        i.mnemonic(),
-        Mnemonic::Cmpsb | Mnemonic::Cmpsw | Mnemonic::Cmpsd
-    )
+/// Whether `i` exists on the host but not on the emulated CPU (SSE,
+/// MMX...): a stream that branches into the middle of an instruction can
+/// reach one. The emulated CPU raises #UD there and the host runs it, so
+/// such a case is not compared natively.
+pub fn beyond_emulated_cpu(i: &Instruction) -> bool {
+    i.code() != Code::INVALID && !features_ok(i, true)
 }
 
 fn touches_fs_gs(i: &Instruction) -> bool {

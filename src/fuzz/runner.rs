@@ -195,18 +195,29 @@ impl Runner {
         let undefined = undefined_mask(&trace, fault_at);
         // #UD on an instruction the host has (SSE...) is a CPU-model
         // difference, not a divergence: not compared against native.
+        // The instruction the reference faulted on, decoded once.
         let faulting = fault_at.and_then(|lin| {
             let off = lin.wrapping_sub(CODE_BASE) as usize;
-            (off < case.code.len()).then(|| &case.code[off..])
+            (off < case.code.len()).then(|| {
+                iced_x86::Decoder::new(
+                    case.mode.bitness(),
+                    &case.code[off..],
+                    iced_x86::DecoderOptions::NONE,
+                )
+                .decode()
+            })
         });
         let beyond_cpu = matches!(traced.end, End::Exception { vector: 6, .. })
-            && faulting.is_some_and(|b| super::filter::beyond_emulated_cpu(b, case.mode.bitness()));
+            && faulting.is_some_and(|i| super::filter::beyond_emulated_cpu(&i));
         // Which CMPS operand the CPU touches first is not architectural
         // (this AMD host: ES:EDI first; btvm, Bochs and the SDM's
         // pseudo-code: DS:ESI first). When both can fault, the host's
         // exception may be the other operand's (#GP on a null ES where btvm
         // has #PF on DS:ESI, or CR2 of the other page): not a divergence.
-        let cmps_fault = faulting.is_some_and(|b| super::filter::is_cmps(b, case.mode.bitness()));
+        let cmps_fault = faulting.is_some_and(|i| {
+            use iced_x86::Mnemonic::{Cmpsb, Cmpsd, Cmpsw};
+            matches!(i.mnemonic(), Cmpsb | Cmpsw | Cmpsd)
+        });
         let flags_mask = undefined.mask;
         let mut outcomes = Vec::new();
         for (id, slot) in self.engines.iter_mut() {

@@ -455,11 +455,11 @@ fn run_one(mapped: &mut Mapped) {
         eip: head[8],
         eflags: head[9],
     };
-    // SAFETY: the assembly preserves the SysV callee-saved registers, RSP and
-    // DF and returns with x87 state empty; guest code can only reach memory
-    // below 4 GiB, which holds nothing but this case's pages (the parent
-    // checked the address space before forking), and its first fault lands
-    // in `on_fault`, which returns to `btvm_native_land`.
+    // Guest code can only reach memory below 4 GiB, which holds nothing but
+    // this case's pages (the parent checked the address space before
+    // forking), and its first fault lands in `on_fault`, which returns to
+    // `btvm_native_land`.
+    // SAFETY: the assembly preserves callee-saved registers, RSP and DF and returns with x87 empty.
     unsafe { btvm_native_enter(&entry) };
     // SAFETY: the handler finished writing EXIT before `btvm_native_enter` returned.
     let e = unsafe { &*EXIT.0.get() };
